@@ -1,0 +1,122 @@
+/* Option-parsing helpers shared by the subcommands. */
+#include "cli/args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hetnas/status.h"
+
+const char *hn_arg_value(const char *cmd, int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "hetnas %s: %s needs a value\n", cmd, argv[*i]);
+        return NULL;
+    }
+    *i += 1;
+    return argv[*i];
+}
+
+bool hn_arg_int(const char *cmd, const char *opt, const char *s, long lo,
+                long hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno) {
+        fprintf(stderr, "hetnas %s: %s: '%s' is not an integer\n", cmd, opt, s);
+        return false;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "hetnas %s: %s: %ld is out of range %ld..%ld\n", cmd,
+                opt, v, lo, hi);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+bool hn_arg_double(const char *cmd, const char *opt, const char *s, double lo,
+                   double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) {
+        fprintf(stderr, "hetnas %s: %s: '%s' is not a number\n", cmd, opt, s);
+        return false;
+    }
+    if (v < lo || v > hi) {
+        fprintf(stderr, "hetnas %s: %s: %g is out of range [%g, %g]\n", cmd,
+                opt, v, lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool hn_arg_pair(const char *cmd, const char *opt, const char *s, int lo,
+                 int hi, int *a, int *b) {
+    const char *comma = strchr(s, ',');
+    if (!comma) {
+        fprintf(stderr, "hetnas %s: %s: expected two numbers 'A,B', got '%s'\n",
+                cmd, opt, s);
+        return false;
+    }
+    char first[32];
+    size_t n = (size_t)(comma - s);
+    if (n == 0 || n >= sizeof first) {
+        fprintf(stderr, "hetnas %s: %s: expected 'A,B', got '%s'\n", cmd, opt,
+                s);
+        return false;
+    }
+    memcpy(first, s, n);
+    first[n] = '\0';
+    return hn_arg_int(cmd, opt, first, lo, hi, a) &&
+           hn_arg_int(cmd, opt, comma + 1, lo, hi, b);
+}
+
+void hn_arg_report(const char *cmd) {
+    fprintf(stderr, "hetnas %s: %s\n", cmd, hn_error_msg());
+}
+
+int hn_arg_model(const char *cmd, int argc, char **argv, int *i,
+                 hn_resnet_spec *spec, bool *model_given) {
+    const char *o = argv[*i], *v;
+    if (!strcmp(o, "--model")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        if (hn_resnet_spec_set_model(spec, v) != HN_OK) {
+            hn_arg_report(cmd);
+            return -1;
+        }
+        if (model_given) *model_given = true;
+        return 1;
+    }
+    if (!strcmp(o, "--depth")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        if (!hn_arg_int(cmd, o, v, 8, 1202, &spec->depth)) return -1;
+        if ((spec->depth - 2) % 6) {
+            fprintf(stderr, "hetnas %s: --depth %d: must be 6n+2 (8, 14, 20, "
+                    "...)\n", cmd, spec->depth);
+            return -1;
+        }
+        return 1;
+    }
+    if (!strcmp(o, "--input")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        if (hn_parse_input_shape(v, &spec->in_c, &spec->in_h, &spec->in_w) !=
+            HN_OK) {
+            hn_arg_report(cmd);
+            return -1;
+        }
+        return 1;
+    }
+    if (!strcmp(o, "--width")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        return hn_arg_double(cmd, o, v, 1e-3, 64.0, &spec->width) ? 1 : -1;
+    }
+    if (!strcmp(o, "--classes")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        return hn_arg_int(cmd, o, v, 1, 1000000, &spec->num_classes) ? 1 : -1;
+    }
+    return 0;
+}

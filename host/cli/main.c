@@ -1,0 +1,59 @@
+/* hetnas: command-line entry point; dispatches to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "hetnas/log.h"
+
+static const hn_cmd k_cmds[] = {
+    {"layers", hn_cmd_layers, "list the searchable layers of a model"},
+    {"bops", hn_cmd_bops, "MACs and BOPs of a network configuration"},
+    {"hw", hn_cmd_hw, "run a conv job on the hardware models; hardware cost report"},
+};
+static const int k_n_cmds = (int)(sizeof k_cmds / sizeof k_cmds[0]);
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hetnas [--log-level L] <command> [options]\n"
+            "       hetnas <command> --help\n\ncommands:\n");
+    for (int i = 0; i < k_n_cmds; i++)
+        fprintf(f, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("hetnas %s\n", HN_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
+            int lvl = hn_log_level_parse(argv[i + 1]);
+            if (lvl < 0) {
+                fprintf(stderr, "hetnas: --log-level: unknown level '%s' "
+                        "(debug|info|warn|error|quiet)\n", argv[i + 1]);
+                return 2;
+            }
+            hn_log_set_level((hn_log_level)lvl);
+            i += 2;
+            continue;
+        }
+        fprintf(stderr, "hetnas: unknown option '%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    for (int c = 0; c < k_n_cmds; c++)
+        if (!strcmp(argv[i], k_cmds[c].name))
+            return k_cmds[c].fn(argc - i, argv + i);
+    fprintf(stderr, "hetnas: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return 2;
+}

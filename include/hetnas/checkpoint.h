@@ -1,0 +1,121 @@
+/* Checkpoints in the safetensors format (https://github.com/huggingface/
+ * safetensors), so PyTorch users read and write them with the `safetensors`
+ * package:
+ *
+ *   u64 little-endian N | N bytes of JSON header | raw little-endian data
+ *
+ * The header maps each tensor name to {"dtype", "shape", "data_offsets":
+ * [begin, end]} (offsets relative to the first data byte) plus an optional
+ * "__metadata__" object of string -> string.  Tensors are stored C-contiguous
+ * (row-major), in the order added, back to back; the header is padded with
+ * spaces to a multiple of 8 bytes as the reference writer does.
+ *
+ * Files are written atomically (hn_file_write_atomic): a reader sees the old
+ * checkpoint or the new one, never a partial file.  Next to X.safetensors the
+ * writer also puts X.json, a readable copy of the metadata and the tensor
+ * list (informational; the .safetensors file is authoritative). */
+#ifndef HETNAS_CHECKPOINT_H
+#define HETNAS_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hetnas/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HN_CKPT_MAX_DIMS 8
+#define HN_CKPT_NAME_MAX 256
+
+typedef enum hn_dtype {
+    HN_DT_F32 = 0, /* "F32" */
+    HN_DT_I32 = 1, /* "I32" */
+    HN_DT_I64 = 2, /* "I64" */
+    HN_DT_U8 = 3   /* "U8" */
+} hn_dtype;
+
+const char *hn_dtype_name(hn_dtype t);
+size_t hn_dtype_size(hn_dtype t);
+/* -1 when the name is not one of the four supported dtypes. */
+int hn_dtype_parse(const char *name);
+
+/* ---- writer ------------------------------------------------------------- */
+
+typedef struct hn_ckpt_writer hn_ckpt_writer; /* opaque */
+
+hn_ckpt_writer *hn_ckpt_writer_new(void);
+void hn_ckpt_writer_free(hn_ckpt_writer *w);
+/* Copies data (product of shape elements of dtype; ndim 0 = scalar).
+ * Names must be unique, non-empty, <= HN_CKPT_NAME_MAX bytes and not
+ * "__metadata__". */
+hn_status hn_ckpt_writer_add(hn_ckpt_writer *w, const char *name, hn_dtype dt,
+                             int ndim, const int64_t *shape, const void *data);
+/* Convenience for 1-D tensors. */
+hn_status hn_ckpt_writer_add_1d(hn_ckpt_writer *w, const char *name,
+                                hn_dtype dt, int64_t n, const void *data);
+/* String metadata (a repeated key replaces the earlier value). */
+hn_status hn_ckpt_writer_meta(hn_ckpt_writer *w, const char *key,
+                              const char *value);
+/* Metadata holding a JSON document (stored as a string in __metadata__,
+ * spliced as JSON into the X.json side file).  Must be valid JSON. */
+hn_status hn_ckpt_writer_meta_json(hn_ckpt_writer *w, const char *key,
+                                   const char *json);
+/* Writes path atomically, then the side file (path with its .safetensors
+ * extension replaced by .json, or path + ".json") unless side_file is false. */
+hn_status hn_ckpt_writer_save(const hn_ckpt_writer *w, const char *path,
+                              bool side_file);
+/* The serialized file in memory (malloc'd; caller frees). */
+hn_status hn_ckpt_writer_serialize(const hn_ckpt_writer *w, uint8_t **out,
+                                   size_t *len);
+
+/* ---- reader ------------------------------------------------------------- */
+
+typedef struct hn_ckpt hn_ckpt; /* opaque; owns the file contents */
+
+typedef struct hn_ckpt_tensor {
+    const char *name;
+    hn_dtype dtype;
+    int ndim;
+    int64_t shape[HN_CKPT_MAX_DIMS];
+    int64_t numel;
+    size_t nbytes;
+    const void *data; /* into the loaded file; may be unaligned: memcpy it */
+} hn_ckpt_tensor;
+
+/* Reads and validates the whole file: header length vs file size, JSON
+ * syntax, every entry's dtype / shape / offsets, offsets in range, not
+ * overlapping and covering the data exactly.  Errors name the file and the
+ * tensor.  Unsupported dtypes (e.g. F16 or BF16) are an error naming them. */
+hn_status hn_ckpt_load(const char *path, hn_ckpt **out);
+/* Parses an in-memory image; `name` stands for the file in messages. */
+hn_status hn_ckpt_load_buffer(const void *buf, size_t len, const char *name,
+                              hn_ckpt **out);
+void hn_ckpt_free(hn_ckpt *c);
+
+const char *hn_ckpt_path(const hn_ckpt *c);
+int hn_ckpt_n_tensors(const hn_ckpt *c);
+/* Tensors in file (data offset) order. */
+const hn_ckpt_tensor *hn_ckpt_tensor_at(const hn_ckpt *c, int i);
+/* NULL when absent. */
+const hn_ckpt_tensor *hn_ckpt_find(const hn_ckpt *c, const char *name);
+/* Copies tensor `name` into dst after checking that it exists and has this
+ * dtype and shape (errors name the file, the tensor, expected and found). */
+hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
+                      int ndim, const int64_t *shape, void *dst);
+/* 1-D convenience: the tensor must be shape [n]. */
+hn_status hn_ckpt_get_1d(const hn_ckpt *c, const char *name, hn_dtype dt,
+                         int64_t n, void *dst);
+
+int hn_ckpt_n_meta(const hn_ckpt *c);
+const char *hn_ckpt_meta_key(const hn_ckpt *c, int i);
+const char *hn_ckpt_meta_val(const hn_ckpt *c, int i);
+/* NULL when absent. */
+const char *hn_ckpt_meta(const hn_ckpt *c, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

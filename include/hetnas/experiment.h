@@ -1,0 +1,171 @@
+/* Experiment files: one YAML document that fixes everything a training run
+ * depends on (model, data, network configuration, quantization, optimizer,
+ * schedule, training loop), validated key by key (unknown keys with a
+ * suggestion, types, ranges, allowed names; errors name the file, the line
+ * and the key), plus `--set a.b=value` overrides checked the same way.
+ * docs/experiment.md lists every key with its type, default and range. */
+#ifndef HETNAS_EXPERIMENT_H
+#define HETNAS_EXPERIMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hetnas/arch.h"
+#include "hetnas/config.h"
+#include "hetnas/data.h"
+#include "hetnas/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HN_EXP_STR 256
+#define HN_EXP_PATH 1024
+#define HN_EXP_MAX_MILESTONES 16
+#define HN_EXP_MAX_SLIM 8
+
+typedef enum hn_exp_config_kind {
+    HN_EXP_CONFIG_FP32 = 0,        /* config: fp32 (no quantization) */
+    HN_EXP_CONFIG_HOMOGENEOUS = 1, /* config: [b_w, b_a] */
+    HN_EXP_CONFIG_FILE = 2,        /* config: path/to/configuration.yaml */
+    HN_EXP_CONFIG_INLINE = 3       /* config: {ops: ..., layers: ...} etc. */
+} hn_exp_config_kind;
+
+typedef enum hn_exp_sharing {
+    HN_EXP_SHARED = 0, /* one weight per filter, quantized at its op */
+    HN_EXP_PER_OP = 1  /* each (filter, op) pair has its own weights and BN */
+} hn_exp_sharing;
+
+typedef enum hn_exp_optim { HN_EXP_SGD = 0, HN_EXP_ADAM = 1 } hn_exp_optim;
+
+typedef enum hn_exp_sched {
+    HN_EXP_SCHED_CONSTANT = 0,
+    HN_EXP_SCHED_STEP = 1,
+    HN_EXP_SCHED_COSINE = 2,
+    HN_EXP_SCHED_PLATEAU = 3
+} hn_exp_sched;
+
+/* A validated experiment.  Open struct: fields hold defaults for keys the
+ * file omits.  Owns config.inline_json: release with hn_experiment_clear. */
+typedef struct hn_experiment {
+    char source[HN_EXP_PATH]; /* the file it came from ("" for strings) */
+    char name[HN_EXP_STR];    /* default: the file name without extension */
+    char description[HN_EXP_STR];
+    uint64_t seed;            /* default 1 */
+    char out[HN_EXP_PATH];    /* runs root directory, default "runs" */
+
+    struct {
+        char name[32];   /* resnet8|14|20|32|44|56|110, default resnet20 */
+        int depth;       /* from name: 6n+2 */
+        double width;    /* filter multiplier, default 1.0 */
+        int in_c, in_h, in_w; /* model.input "CxHxW"; 0 = "auto" (the data's) */
+        int input_bits;  /* bits of the network input, default 8 */
+    } model;
+
+    struct {
+        char name[32];         /* fashion-mnist (default) | mnist | cifar10 */
+        char dir[HN_EXP_PATH]; /* "" = default location */
+        double val_fraction;   /* held-out share of the training set, 0.1 */
+        int val_size;          /* > 0: exact validation size (wins) */
+        int batch_size;        /* 128 */
+        int eval_batch_size;   /* 512 */
+        bool normalize;        /* dataset mean/std over the train split: true */
+        hn_augment augment;    /* crop_pad 4, flip true */
+    } data;
+
+    struct {
+        hn_exp_config_kind kind;  /* default FP32 */
+        hn_op op;                 /* HOMOGENEOUS (FP32: 32/32) */
+        char path[HN_EXP_PATH];   /* FILE, resolved against the experiment's
+                                     directory when relative */
+        char *inline_json;        /* INLINE: the mapping as JSON text */
+        char where[HN_EXP_PATH];  /* "file:line" of the config key */
+    } config;
+
+    struct {
+        hn_exp_sharing weight_sharing; /* shared (default) | per_op */
+        double noise;             /* NICE noise: share of weights, 0 = off */
+        bool gradual;             /* quantize stage by stage, one per epoch */
+        double weight_clamp_std;  /* clamp init |mean +- k std|, k = 3.45 */
+        double act_clamp_std;     /* clamp init running mean + k std, 3 */
+        bool learn_clamps;        /* learned clamps (true) or fixed */
+    } quant;
+
+    struct {
+        hn_exp_optim name;    /* sgd (default) | adam */
+        double lr;            /* 0.1 */
+        double momentum;      /* 0.9 (sgd) */
+        bool nesterov;        /* false */
+        double weight_decay;  /* 5e-4 */
+        double grad_clip;     /* global L2 norm clip, 0 = off */
+        double beta1, beta2, eps; /* adam: 0.9, 0.999, 1e-8 */
+    } optim;
+
+    struct {
+        hn_exp_sched name;    /* cosine (default) */
+        int warmup_epochs;    /* linear warm-up, 0 */
+        int step_size;        /* step: every step_size epochs, 30 */
+        double gamma;         /* step: factor, 0.1 */
+        int milestones[HN_EXP_MAX_MILESTONES]; /* step: epochs (wins) */
+        int n_milestones;
+        double min_lr;        /* cosine floor, 0 */
+        double factor;        /* plateau: factor 0.1 */
+        int patience;         /* plateau: epochs without improvement, 5 */
+        double threshold;     /* plateau: relative improvement, 1e-4 */
+    } schedule;
+
+    struct {
+        int epochs;           /* 30 */
+        int patience;         /* early stopping on val accuracy, 0 = off */
+        int threads;          /* 0 = all cores */
+        bool deterministic;   /* bit-identical runs for a seed + threads */
+        int eval_every;       /* epochs between validations, 1 */
+        int checkpoint_every; /* epochs between checkpoints, 1 */
+        int keep_checkpoints; /* epoch checkpoints kept (best kept apart), 2 */
+        int log_every;        /* batches between log lines, 50 */
+        int max_batches;      /* cap batches per epoch, 0 = all (quick runs) */
+    } train;
+
+    struct {
+        double widths[HN_EXP_MAX_SLIM]; /* switchable-BN width multipliers */
+        int n_widths;                   /* 0 = not slimmable */
+        int recalib_batches;            /* BN recalibration batches, 20 */
+    } slim;
+} hn_experiment;
+
+/* All defaults (name "experiment"). */
+void hn_experiment_defaults(hn_experiment *e);
+/* Loads and validates path, applying sets[0..n_sets-1] ("a.b=value", later
+ * ones win).  On error *e is cleared and the message names the file, line
+ * and key, or the offending --set. */
+hn_status hn_experiment_load(const char *path, const char *const *sets,
+                             int n_sets, hn_experiment *e);
+/* The same for YAML text; `name` stands for the file in messages. */
+hn_status hn_experiment_load_string(const char *text, const char *name,
+                                    const char *const *sets, int n_sets,
+                                    hn_experiment *e);
+void hn_experiment_clear(hn_experiment *e);
+
+/* The resolved experiment (every key, defaults included) as JSON text;
+ * malloc'd, the caller frees it.  pretty as hn_jw_new. */
+hn_status hn_experiment_to_json(const hn_experiment *e, int pretty,
+                                char **out);
+
+/* Builders for the trainer (experiment_build.c):
+ * the architecture for data of c x h x w with num_classes, honouring
+ * model.input when it is not "auto" (a mismatch with the data is an error). */
+hn_status hn_experiment_make_arch(const hn_experiment *e, int c, int h, int w,
+                                  int num_classes, hn_arch **out);
+/* The network configuration for that architecture. */
+hn_status hn_experiment_make_config(const hn_experiment *e, const hn_arch *a,
+                                    hn_config **out);
+
+const char *hn_exp_sched_name(hn_exp_sched s);
+const char *hn_exp_optim_name(hn_exp_optim o);
+const char *hn_exp_sharing_name(hn_exp_sharing s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

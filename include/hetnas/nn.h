@@ -1,0 +1,134 @@
+/* The CPU training engine's model: a ResNet (arch.h) with per-filter fake
+ * quantization and slimmable widths from a network configuration (config.h),
+ * explicit forward/backward, batch level.  See docs/nn.md.
+ *
+ * Layouts: the input batch is NCHW float (as data loaders produce it);
+ * internally activations are NHWC with C = the active width; conv weights are
+ * OIHW (PyTorch's).  Parameters keep their full (unpruned) shapes; a
+ * configuration selects a prefix of filters/channels per layer. */
+#ifndef HETNAS_NN_H
+#define HETNAS_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hetnas/arch.h"
+#include "hetnas/config.h"
+#include "hetnas/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum hn_weight_sharing {
+    HN_WS_SHARED = 0, /* one weight/BN/clamp set per filter, quantized at its op */
+    HN_WS_PER_OP = 1  /* each (filter, op) pair owns weights, BN and clamps */
+} hn_weight_sharing;
+
+typedef enum hn_conv_impl {
+    HN_CONV_AUTO = 0, /* oneDNN when built with it, else the plain-C kernels */
+    HN_CONV_REF = 1,  /* plain-C golden kernels */
+    HN_CONV_DNNL = 2  /* oneDNN (HN_ERR_UNSUPPORTED without it) */
+} hn_conv_impl;
+
+#define HN_MAX_BN_SETS 8
+
+typedef struct hn_model_opts {
+    hn_weight_sharing sharing;
+    /* per_op only: the op set of the banks (a configuration's ops must be a
+     * prefix-compatible list: op t of a config uses bank t).  When n_ops is
+     * 0 the op set of the configuration given to hn_model_new is used. */
+    int n_bn_widths;                    /* switchable BN: 0 = one BN */
+    double bn_widths[HN_MAX_BN_SETS];   /* homogeneous width multipliers */
+    float bn_momentum;                  /* running stats, PyTorch style: 0.1 */
+    float bn_eps;                       /* 1e-5 */
+    hn_conv_impl conv;
+    uint64_t seed;                      /* weight init (Kaiming normal) */
+} hn_model_opts;
+
+hn_model_opts hn_model_opts_default(void);
+
+typedef struct hn_model hn_model; /* opaque */
+
+/* The model of `arch` configured with `config` (NULL = full precision, full
+ * width).  Weights: Kaiming-normal (fan_out, as torchvision), BN gamma 1 beta
+ * 0, FC PyTorch-default uniform; clamps initialised from the weights
+ * (|mean +- 3.45 std| per layer) and 3.0 for activations until
+ * hn_model_calibrate_clamps() is called. */
+hn_status hn_model_new(const hn_arch *arch, const hn_config *config,
+                       const hn_model_opts *opts, hn_model **out);
+void hn_model_free(hn_model *m);
+
+/* Switches per-filter ops and active widths (a copy of c is kept).  With
+ * switchable BN, a configuration equal to a declared homogeneous width uses
+ * that width's BN; any other uses a separate BN set copied from the widest
+ * declared one, to be re-estimated by hn_model_bn_recalibrate(). */
+hn_status hn_model_set_config(hn_model *m, const hn_config *c);
+const hn_config *hn_model_config(const hn_model *m);
+const hn_arch *hn_model_arch(const hn_model *m);
+/* Index of the BN set in use (-1 = the recalibration set). */
+int hn_model_bn_set(const hn_model *m);
+
+/* Forward a batch x (n, C, H, W) NCHW to logits (n, num_classes).  train:
+ * batch-statistics BN (running stats updated) and state kept for backward;
+ * otherwise running statistics.  n may change between calls. */
+hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
+                           float *logits);
+/* Backward of the last train forward: accumulates (+=) into the gradients. */
+hn_status hn_model_backward(hn_model *m, const float *dlogits);
+void hn_model_zero_grad(hn_model *m);
+
+/* Mean softmax cross entropy of logits (n, k); dlogits (may be NULL) gets
+ * the gradient of the mean loss; correct (may be NULL) the top-1 hits. */
+float hn_softmax_ce(const float *logits, const int *labels, int n, int k,
+                    float *dlogits, int *correct);
+
+/* ---- parameters ---------------------------------------------------------- */
+typedef enum hn_param_kind {
+    HN_PARAM_WEIGHT = 0,    /* conv / FC weights: weight decay applies */
+    HN_PARAM_BIAS = 1,      /* FC bias, BN beta */
+    HN_PARAM_BN_GAMMA = 2,
+    HN_PARAM_CLAMP = 3,     /* learned quantizer clamps */
+    HN_PARAM_BUFFER = 4     /* running mean/var: no gradient */
+} hn_param_kind;
+
+typedef struct hn_param {
+    const char *name;  /* PyTorch-style: conv1.weight, layer1.0.bn1.weight, ... */
+    hn_param_kind kind;
+    int ndim;
+    int shape[6];
+    size_t numel;
+    float *data;
+    float *grad;       /* NULL for buffers */
+} hn_param;
+
+int hn_model_n_params(const hn_model *m);
+/* i in [0, n_params); order is fixed for an arch + opts. */
+hn_param hn_model_param(hn_model *m, int i);
+/* -1 if none. */
+int hn_model_find_param(const hn_model *m, const char *name);
+
+/* ---- quantizer state ------------------------------------------------------ */
+/* Weight clamps <- |mean +- 3.45 std| of each layer's weights (NICE);
+ * activation clamps <- mean + 3 std of each channel's pre-activation over the
+ * batch x (FP forward, batch statistics, running stats untouched). */
+hn_status hn_model_init_weight_clamps(hn_model *m);
+hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
+
+/* BN recalibration: begin() zeroes the running stats of the BN set in use
+ * and switches to cumulative averaging; each train-mode forward (no
+ * backward needed) adds a batch; end() restores the momentum. */
+void hn_model_bn_recalibrate_begin(hn_model *m);
+void hn_model_bn_recalibrate_end(hn_model *m);
+
+/* Time spent per phase of the last forward/backward, for profiles. */
+typedef struct hn_model_prof {
+    double conv_fwd, conv_bwd, bn_act_fwd, bn_act_bwd, wquant, other;
+} hn_model_prof;
+hn_model_prof hn_model_profile(const hn_model *m);
+void hn_model_profile_reset(hn_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

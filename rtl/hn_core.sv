@@ -1,0 +1,252 @@
+// hn_core: the bit-serial mixed-precision conv engine.  Bit-plane buffers
+// (weights, activations, row descriptors) are filled by the host or a DMA
+// through the write ports, then start_i runs one job: hn_ctrl walks the
+// tiles, hn_array accumulates AND-popcounts, hn_drain retires every tile
+// into hn_accmem, where res_addr_i reads the int32 results.
+//
+//   ctrl (addr) -> ram (1 cycle) -> dpu popcount (1) -> dpu acc (1) -> drain
+//
+// cycles_o counts the cycles of the last job from the start_i edge to the
+// done_o pulse (inclusive), i.e. what the cycle model predicts.
+module hn_core #(
+  parameter int unsigned DM     = 4,
+  parameter int unsigned DN     = 16,
+  parameter int unsigned DK     = 16,
+  parameter int unsigned ACC_W  = 20,
+  parameter int unsigned BA_MAX = 8,
+  parameter int unsigned FILT_W = 7,
+  parameter int unsigned PT_W   = 6,
+  parameter int unsigned KW_W   = 10,
+  parameter int unsigned W_AW   = 13,
+  parameter int unsigned A_AW   = 14
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // job configuration (stable from start_i until done_o)
+  input  logic [W_AW-1:0]         cfg_mt_i,
+  input  logic [PT_W:0]           cfg_pt_i,
+  input  logic [3:0]              cfg_ba_i,
+  input  logic [KW_W-1:0]         cfg_kw_i,
+  input  logic [BA_MAX*KW_W-1:0]  cfg_nc_i,
+  input  logic                    start_i,
+  output logic                    busy_o,
+  output logic                    done_o,
+  output logic [31:0]             cycles_o,
+  // buffer write ports
+  input  logic                    wmem_we_i,
+  input  logic [W_AW-1:0]         wmem_addr_i,
+  input  logic [DM*DK-1:0]        wmem_data_i,
+  input  logic                    amem_we_i,
+  input  logic [A_AW-1:0]         amem_addr_i,
+  input  logic [DN*DK-1:0]        amem_data_i,
+  input  logic                    mmem_we_i,
+  input  logic [W_AW-1:0]         mmem_addr_i,
+  input  logic [DM*(FILT_W+6)-1:0] mmem_data_i,
+  // result read port (one cycle latency): address {pt, filter}
+  input  logic [FILT_W+PT_W-1:0]  res_addr_i,
+  output logic [DN*32-1:0]        res_data_o
+);
+  localparam int unsigned META_W = FILT_W + 6;
+
+  // ---- job state (declared first: the controller start depends on it) ------
+  logic        running_q, first_q, idle;
+  logic [31:0] cycles_q;
+
+  // ---- controller ----------------------------------------------------------
+  logic              ctrl_busy;
+  logic              tok0_valid, tok0_clear, tok0_shift, tok0_last;
+  logic [PT_W-1:0]   tok0_pt;
+  logic [W_AW-1:0]   waddr, maddr;
+  logic [A_AW-1:0]   aaddr;
+
+  hn_ctrl #(
+    .DM     (DM),
+    .BA_MAX (BA_MAX),
+    .KW_W   (KW_W),
+    .W_AW   (W_AW),
+    .A_AW   (A_AW),
+    .PT_W   (PT_W)
+  ) u_ctrl (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .start_i     (start_i && !running_q),
+    .cfg_mt_i    (cfg_mt_i),
+    .cfg_pt_i    (cfg_pt_i),
+    .cfg_ba_i    (cfg_ba_i),
+    .cfg_kw_i    (cfg_kw_i),
+    .cfg_nc_i    (cfg_nc_i),
+    .busy_o      (ctrl_busy),
+    .tok_valid_o (tok0_valid),
+    .tok_clear_o (tok0_clear),
+    .tok_shift_o (tok0_shift),
+    .tok_last_o  (tok0_last),
+    .tok_pt_o    (tok0_pt),
+    .waddr_o     (waddr),
+    .aaddr_o     (aaddr),
+    .maddr_o     (maddr)
+  );
+
+  // ---- bit-plane buffers ---------------------------------------------------
+  logic [DM*DK-1:0]     w_word;
+  logic [DN*DK-1:0]     a_word;
+  logic [DM*META_W-1:0] meta1;
+
+  hn_ram #(.WIDTH(DM*DK), .AW(W_AW)) u_wmem (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .we_i    (wmem_we_i),
+    .waddr_i (wmem_addr_i),
+    .wdata_i (wmem_data_i),
+    .raddr_i (waddr),
+    .rdata_o (w_word)
+  );
+  hn_ram #(.WIDTH(DN*DK), .AW(A_AW)) u_amem (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .we_i    (amem_we_i),
+    .waddr_i (amem_addr_i),
+    .wdata_i (amem_data_i),
+    .raddr_i (aaddr),
+    .rdata_o (a_word)
+  );
+  hn_ram #(.WIDTH(DM*META_W), .AW(W_AW)) u_mmem (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .we_i    (mmem_we_i),
+    .waddr_i (mmem_addr_i),
+    .wdata_i (mmem_data_i),
+    .raddr_i (maddr),
+    .rdata_o (meta1)
+  );
+
+  // ---- token pipeline (aligned with the data) ------------------------------
+  logic                 valid1, clear1, shift1, last1, valid2, last2, valid3, last3;
+  logic [PT_W-1:0]      pt1, pt2, pt3;
+  logic [DM*META_W-1:0] meta2, meta3;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      {valid1, clear1, shift1, last1} <= '0;
+      {valid2, last2, valid3, last3}  <= '0;
+    end else begin
+      valid1 <= tok0_valid;
+      clear1 <= tok0_clear;
+      shift1 <= tok0_shift;
+      last1  <= tok0_last;
+      valid2 <= valid1;
+      last2  <= last1 && valid1;
+      valid3 <= valid2;
+      last3  <= last2 && valid2;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    pt1 <= tok0_pt;
+    pt2 <= pt1;
+    pt3 <= pt2;
+    if (last1) meta2 <= meta1;
+    if (last2) meta3 <= meta2;
+  end
+
+  // ---- array ---------------------------------------------------------------
+  logic [DM*DN*ACC_W-1:0] acc;
+
+  hn_array #(
+    .DM    (DM),
+    .DN    (DN),
+    .DK    (DK),
+    .ACC_W (ACC_W)
+  ) u_array (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .valid_i (valid1),
+    .clear_i (clear1),
+    .shift_i (shift1),
+    .w_i     (w_word),
+    .a_i     (a_word),
+    .acc_o   (acc)
+  );
+
+  // ---- drain + accumulator memory -------------------------------------------
+  logic                   drain_busy, capture;
+  logic [FILT_W+PT_W-1:0] mem_addr;
+  logic [DN*32-1:0]       mem_rdata, mem_wdata;
+  logic                   mem_we;
+
+  assign capture = valid3 && last3;
+
+  hn_drain #(
+    .DM     (DM),
+    .DN     (DN),
+    .ACC_W  (ACC_W),
+    .FILT_W (FILT_W),
+    .PT_W   (PT_W),
+    .META_W (META_W)
+  ) u_drain (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .capture_i   (capture),
+    .acc_i       (acc),
+    .meta_i      (meta3),
+    .pt_i        (pt3),
+    .busy_o      (drain_busy),
+    .mem_addr_o  (mem_addr),
+    .mem_rdata_i (mem_rdata),
+    .mem_we_o    (mem_we),
+    .mem_wdata_o (mem_wdata)
+  );
+
+  hn_accmem #(.WIDTH(DN*32), .AW(FILT_W+PT_W)) u_accmem (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .rd_addr_i  (mem_addr),
+    .rd_data_o  (mem_rdata),
+    .we_i       (mem_we),
+    .waddr_i    (mem_addr),
+    .wdata_i    (mem_wdata),
+    .rd2_addr_i (res_addr_i),
+    .rd2_data_o (res_data_o)
+  );
+
+  // ---- job state -------------------------------------------------------------
+  assign idle = !ctrl_busy && !tok0_valid && !valid1 && !valid2 && !valid3 && !drain_busy;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      running_q <= 1'b0;
+      done_o    <= 1'b0;
+      cycles_q  <= '0;
+    end else begin
+      done_o <= 1'b0;
+      if (start_i && !running_q) begin
+        running_q <= 1'b1;
+        cycles_q  <= 32'd1;
+      end else if (running_q) begin
+        cycles_q <= cycles_q + 1'b1;
+        // first_q: the controller turns busy one cycle after start_i.
+        if (idle && !first_q) begin
+          running_q <= 1'b0;
+          done_o    <= 1'b1;
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) first_q <= 1'b0;
+    else         first_q <= start_i && !running_q;
+  end
+
+  assign busy_o   = running_q;
+  assign cycles_o = cycles_q;
+
+`ifndef SYNTHESIS
+  if (FILT_W < 1 || PT_W < 1 || FILT_W + PT_W > 24) begin : g_bad_param
+    $fatal(1, "hn_core: need FILT_W, PT_W >= 1 and FILT_W + PT_W <= 24");
+  end
+  // Protocol: buffers are not written while a job runs.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && running_q)
+      assert (!wmem_we_i && !amem_we_i && !mmem_we_i) else $error("hn_core: buffer write during a job");
+  end
+`endif
+endmodule

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs hetnas's build and test dependencies from Debian 12 packages.
+# Idempotent and quick when everything is present: dpkg is asked first, apt only
+# runs for what is missing.  --bench adds the benchmarks' peer (PyTorch).
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config
+  libyaml-dev libcmocka-dev zlib1g-dev clang
+  verilator yosys
+  opencl-headers ocl-icd-opencl-dev pocl-opencl-icd
+  libxrt-dev
+  libopenblas-dev libdnnl-dev
+  openmpi-bin libopenmpi-dev
+  dataset-fashion-mnist gnuplot-nox
+  python3
+)
+for a in "$@"; do
+  case "$a" in
+    --bench) pkgs+=(python3-torch python3-numpy) ;;
+    -h|--help) echo "usage: $0 [--bench]"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps.sh: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
