@@ -16,32 +16,36 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class RoundSTE(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return torch.round(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
+def fake_quant(x, clamp, levels_lo, levels_hi, axis):
+    """Per-channel fake quantization with a learned clamp through PyTorch's
+    fused kernel: q = s * clamp(round(x / s), lo, hi), s = |clamp| / hi.  Its
+    gradients are the STE ones hetnas uses: dq/dx = 1 inside the clamp range,
+    dq/dclamp = (round(x/s) - x/s)/hi inside and the bound's sign outside."""
+    hi = float(levels_hi)
+    scale = clamp.abs() / hi
+    zp = torch.zeros(clamp.shape[0], dtype=torch.float32)
+    return torch._fake_quantize_learnable_per_channel_affine(
+        x, scale, zp, axis, levels_lo, levels_hi, 1.0)
 
 
 class QConv(nn.Conv2d):
-    """Conv with per-filter symmetric fake-quantized weights (learned clamp)."""
+    """Conv with per-filter symmetric fake-quantized weights (learned clamp);
+    1 bit = binary a*sign(w)."""
 
     def __init__(self, cin, cout, k, stride, pad, wbits):
         super().__init__(cin, cout, k, stride, pad, bias=False)
         self.wbits = wbits
         if wbits < 32:
-            self.clamp = nn.Parameter(torch.ones(cout))
+            self.weight_clamp = nn.Parameter(torch.ones(cout))
 
     def forward(self, x):
         w = self.weight
-        if self.wbits < 32:
-            a = self.clamp.abs().view(-1, 1, 1, 1)
-            levels = max(1, 2 ** (self.wbits - 1) - 1)
-            wc = torch.max(torch.min(w, a), -a)
-            w = RoundSTE.apply(wc / a * levels) * a / levels
+        if self.wbits == 1:
+            a = self.weight_clamp.abs().view(-1, 1, 1, 1)
+            w = a * (torch.sign(w) + (w - w.detach()))  # STE
+        elif self.wbits < 32:
+            levels = 2 ** (self.wbits - 1) - 1
+            w = fake_quant(w, self.weight_clamp, -levels, levels, 0)
         return F.conv2d(x, w, None, self.stride, self.padding)
 
 
@@ -58,10 +62,7 @@ class QReLU(nn.Module):
     def forward(self, x):
         if self.abits >= 32:
             return F.relu(x)
-        a = self.clamp.abs().view(1, -1, 1, 1)
-        levels = 2 ** self.abits - 1
-        xc = torch.min(F.relu(x), a)
-        return RoundSTE.apply(xc / a * levels) * a / levels
+        return fake_quant(x, self.clamp, 0, 2 ** self.abits - 1, 1)
 
 
 class Block(nn.Module):
@@ -73,15 +74,15 @@ class Block(nn.Module):
         self.conv2 = QConv(cout, cout, 3, 1, 1, wb)
         self.bn2 = nn.BatchNorm2d(cout)
         self.act2 = QReLU(cout, ab)
-        self.down = None
+        self.downsample = None
         if stride != 1 or cin != cout:
-            self.down = nn.Sequential(QConv(cin, cout, 1, stride, 0, wb),
-                                      nn.BatchNorm2d(cout))
+            self.downsample = nn.Sequential(QConv(cin, cout, 1, stride, 0, wb),
+                                            nn.BatchNorm2d(cout))
 
     def forward(self, x):
         o = self.act1(self.bn1(self.conv1(x)))
         o = self.bn2(self.conv2(o))
-        s = x if self.down is None else self.down(x)
+        s = x if self.downsample is None else self.downsample(x)
         return self.act2(o + s)
 
 
@@ -91,20 +92,68 @@ class ResNet(nn.Module):
         self.conv1 = QConv(3, 16, 3, 1, 1, wb)
         self.bn1 = nn.BatchNorm2d(16)
         self.act1 = QReLU(16, ab)
-        layers, cin = [], 16
+        cin = 16
         for s, c in enumerate([16, 32, 64]):
+            blocks = []
             for b in range(n):
                 stride = 2 if (s > 0 and b == 0) else 1
-                layers.append(Block(cin, c, stride, wb, ab))
+                blocks.append(Block(cin, c, stride, wb, ab))
                 cin = c
-        self.layers = nn.Sequential(*layers)
+            setattr(self, f"layer{s + 1}", nn.Sequential(*blocks))
         self.fc = nn.Linear(64, classes)
 
     def forward(self, x):
         x = self.act1(self.bn1(self.conv1(x)))
-        x = self.layers(x)
+        x = self.layer3(self.layer2(self.layer1(x)))
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.fc(x)
+
+
+def torch_name(name):
+    """hetnas parameter name -> this model's (activation clamps differ)."""
+    if name.endswith(".act_clamp"):
+        conv = name[: -len(".act_clamp")]
+        if conv == "conv1":
+            return "act1.clamp"
+        if conv.endswith(".conv1"):
+            return conv[: -len(".conv1")] + ".act1.clamp"
+        if conv.endswith(".conv2"):
+            return conv[: -len(".conv2")] + ".act2.clamp"
+    return name
+
+
+def check(prefix, x, y, bits):
+    """Loads hetnas' parameters (prefix.txt: `name numel` lines, prefix.bin:
+    their float32 data), runs one train-mode forward/backward and writes
+    logits then each listed tensor's gradient (NaN for buffers and names
+    torch lacks) to prefix.out.bin."""
+    m = ResNet(3, bits, bits)
+    sd = m.state_dict()
+    raw = np.fromfile(prefix + ".bin", dtype=np.float32)
+    names, off = [], 0
+    for line in open(prefix + ".txt"):
+        if not line.strip():
+            continue
+        name, numel = line.split()
+        numel = int(numel)
+        name = torch_name(name)
+        names.append((name, numel))
+        if name in sd:
+            sd[name].copy_(torch.from_numpy(raw[off:off + numel].copy()).view_as(sd[name]))
+        off += numel
+    m.train()
+    logits = m(x)
+    F.cross_entropy(logits, y).backward()
+    params = dict(m.named_parameters())
+    out = [logits.detach().numpy().ravel()]
+    for name, numel in names:
+        p = params.get(name)
+        g = p.grad.numpy().ravel() if p is not None and p.grad is not None else np.full(numel, np.nan, np.float32)
+        out.append(g.astype(np.float32))
+    np.concatenate(out).astype(np.float32).tofile(prefix + ".out.bin")
+    ours = {n for n, _ in names}
+    missing = sorted(k for k in sd if k not in ours and not k.endswith("num_batches_tracked"))
+    print("torch_keys_missing_in_hetnas=" + ",".join(missing))
 
 
 def main():
@@ -115,6 +164,8 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--input", help="raw float32 (N,3,32,32) batch + N int32 labels")
     p.add_argument("--modes", default="train_fp32,train_q22,infer_fp32")
+    p.add_argument("--check", help="prefix of hetnas parameters to compare")
+    p.add_argument("--check-bits", type=int, default=32)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -128,6 +179,9 @@ def main():
         x = torch.randn(n, 3, 32, 32)
         y = torch.randint(0, 10, (n,))
     print(f"torch_version={torch.__version__} threads={torch.get_num_threads()}")
+    if a.check:
+        check(a.check, x, y, a.check_bits)
+        return
     for mode in a.modes.split(","):
         bits = 2 if mode.endswith("q22") else 32
         m = ResNet(3, bits, bits)

@@ -157,8 +157,10 @@ FILTER_GROUPS:
                                                 HN_POPCOUNT(wv & abuf[q]);
                                             hn_i64 term;
                                             if (bw == 1)
-                                                term = (2 * pc - (hn_i64)HN_POPCOUNT(abuf[q]))
-                                                       << q;
+                                                /* may be negative: scale
+                                                 * by 2^q, do not shift */
+                                                term = (2 * pc - (hn_i64)HN_POPCOUNT(abuf[q])) *
+                                                       ((hn_i64)1 << q);
                                             else if (p == bw - 1)
                                                 term = -(pc << (p + q));
                                             else

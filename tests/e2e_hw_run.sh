@@ -42,10 +42,29 @@ done
 "$CLI" hw run --job "$D/small.json" >"$T/sum.txt" 2>&1 || fail "summary run failed"
 grep -q "18 accumulators" "$T/sum.txt" || fail "summary: $(cat "$T/sum.txt")"
 
+# multibit.json: no binary weights (the RTL does b_w 2..8), 2 input groups,
+# 3 filter groups; every backend must give the expected accumulators.
+WANT2=$(acc_of "$D/multibit.expected.json")
+for b in ref csim; do
+  "$CLI" hw run --job "$D/multibit.json" --backend "$b" --json >"$T/mb_$b.json" 2>"$T/err" ||
+    fail "multibit.json on $b exited non-zero: $(cat "$T/err")"
+  [ "$(acc_of "$T/mb_$b.json")" = "$WANT2" ] || fail "multibit.json on $b: accumulators differ"
+done
+
 # Verilator: the RTL when the build has it, else a clear error and exit 1.
-if "$CLI" hw run --job "$D/mixed.json" --backend verilator --json >"$T/mixed_v.json" 2>"$T/err"; then
-  [ "$(acc_of "$T/mixed_v.json")" = "$WANT" ] || fail "mixed.json on verilator: accumulators differ"
-  grep -q '"cycles":[1-9]' "$T/mixed_v.json" || fail "verilator: no cycle count"
+if "$CLI" hw run --job "$D/multibit.json" --backend verilator --json >"$T/mb_v.json" 2>"$T/err"; then
+  [ "$(acc_of "$T/mb_v.json")" = "$WANT2" ] || fail "multibit.json on verilator: accumulators differ"
+  grep -q '"cycles":[1-9]' "$T/mb_v.json" || fail "verilator: no cycle count"
+  grep -q '"model_cycles":[1-9]' "$T/mb_v.json" || fail "verilator: no model cycle count"
+  # Binary (1-bit) weights are not in the RTL: a clear error naming the bits.
+  "$CLI" hw run --job "$D/small.json" --backend verilator --json >"$T/out" 2>"$T/err"
+  rc=$?
+  if [ $rc -eq 0 ]; then # the RTL gained binary weights: then they must be right
+    [ "$(acc_of "$T/out")" = "$SMALL_ACC" ] || fail "small.json on verilator: $(cat "$T/out")"
+  else
+    [ $rc -eq 1 ] || fail "verilator on binary weights: exit $rc"
+    grep -q "bits" "$T/err" || fail "verilator on binary weights: '$(cat "$T/err")' does not name the bits"
+  fi
 else
   rc=$?
   if grep -q "no Verilator model" "$T/err"; then

@@ -18,6 +18,9 @@
 
 #include "hetnas/checkpoint.h"
 #include "hetnas/fileio.h"
+#include "hetnas/nn.h"
+#include "hetnas/optim.h"
+#include "hetnas/rng.h"
 
 static char g_dir[256];
 
@@ -123,6 +126,36 @@ static void test_roundtrip(void **st) {
     assert_int_equal(hn_ckpt_writer_add(w, "__metadata__", HN_DT_F32, 0, NULL, &x), HN_ERR_INVAL);
     assert_int_equal(hn_ckpt_writer_add(w, "", HN_DT_F32, 0, NULL, &x), HN_ERR_INVAL);
     assert_int_equal(hn_ckpt_writer_meta_json(w, "bad", "{\"a\": }"), HN_ERR_PARSE);
+    hn_ckpt_writer_free(w);
+}
+
+static void test_rng_and_meta_int(void **st) {
+    (void)st;
+    hn_rng r, r2;
+    hn_rng_seed(&r, 123, 45);
+    for (int i = 0; i < 10; i++) hn_rng_u32(&r);
+    hn_ckpt_writer *w = hn_ckpt_writer_new();
+    assert_int_equal(hn_ckpt_writer_add_rng(w, "rng.data", &r), HN_OK);
+    assert_int_equal(hn_ckpt_writer_meta_int(w, "epoch", -12), HN_OK);
+    assert_int_equal(hn_ckpt_writer_meta(w, "word", "x1"), HN_OK);
+    int64_t even[2] = {1, 2};
+    assert_int_equal(hn_ckpt_writer_add_1d(w, "bad_rng", HN_DT_I64, 2, even), HN_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(hn_ckpt_writer_serialize(w, &buf, &len), HN_OK);
+    hn_ckpt *c = NULL;
+    assert_int_equal(hn_ckpt_load_buffer(buf, len, "r.safetensors", &c), HN_OK);
+    assert_int_equal(hn_ckpt_get_rng(c, "rng.data", &r2), HN_OK);
+    for (int i = 0; i < 5; i++) assert_int_equal(hn_rng_u32(&r), hn_rng_u32(&r2));
+    assert_int_equal(hn_ckpt_get_rng(c, "bad_rng", &r2), HN_ERR_FORMAT);
+    int64_t e;
+    assert_int_equal(hn_ckpt_meta_int(c, "epoch", &e), HN_OK);
+    assert_int_equal(e, -12);
+    assert_int_equal(hn_ckpt_meta_int(c, "word", &e), HN_ERR_FORMAT);
+    assert_non_null(strstr(hn_error_msg(), "'word'"));
+    assert_int_equal(hn_ckpt_meta_int(c, "nope", &e), HN_ERR_FORMAT);
+    hn_ckpt_free(c);
+    free(buf);
     hn_ckpt_writer_free(w);
 }
 
@@ -232,6 +265,144 @@ static void test_corrupt(void **st) {
     assert_non_null(strstr(hn_error_msg(), P("t.safetensors")));
     assert_int_equal(hn_ckpt_load(P("missing.safetensors"), &c), HN_ERR_IO);
     assert_non_null(strstr(hn_error_msg(), "missing.safetensors"));
+}
+
+/* Random byte flips and truncations of a valid file: every result is a
+ * clean load or an error with a message, never a crash (run under ASan in
+ * a sanitizer build to catch out-of-bounds reads). */
+static void test_mutations(void **st) {
+    (void)st;
+    hn_ckpt_writer *w = sample_writer();
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(hn_ckpt_writer_serialize(w, &buf, &len), HN_OK);
+    hn_ckpt_writer_free(w);
+    uint8_t *m = malloc(len);
+    hn_rng r;
+    hn_rng_seed(&r, 2024, 1);
+    int ok = 0, bad = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, buf, len);
+        size_t l = len;
+        int kind = (int)hn_rng_below(&r, 3);
+        if (kind == 0) {
+            l = hn_rng_below(&r, (uint32_t)len);
+        } else {
+            int flips = 1 + (int)hn_rng_below(&r, 4);
+            /* mostly in the header, where parsing happens */
+            for (int k = 0; k < flips; k++) {
+                size_t pos = hn_rng_below(&r, 4) ? hn_rng_below(&r, (uint32_t)(len < 400 ? len : 400))
+                                                 : hn_rng_below(&r, (uint32_t)len);
+                m[pos] = kind == 1 ? (uint8_t)hn_rng_u32(&r) : (uint8_t)(m[pos] ^ (1u << hn_rng_below(&r, 8)));
+            }
+        }
+        hn_ckpt *c = NULL;
+        hn_status s = hn_ckpt_load_buffer(m, l, "fuzz.safetensors", &c);
+        if (s == HN_OK) {
+            ok++;
+            for (int i = 0; i < hn_ckpt_n_tensors(c); i++) {
+                const hn_ckpt_tensor *t = hn_ckpt_tensor_at(c, i);
+                assert_true((const uint8_t *)t->data + t->nbytes <=
+                            (const uint8_t *)hn_ckpt_tensor_at(c, hn_ckpt_n_tensors(c) - 1)->data +
+                                hn_ckpt_tensor_at(c, hn_ckpt_n_tensors(c) - 1)->nbytes);
+            }
+            hn_ckpt_free(c);
+        } else {
+            bad++;
+            assert_true(strlen(hn_error_msg()) > 0);
+            assert_null(c);
+        }
+    }
+    print_message("mutations: %d loaded, %d rejected\n", ok, bad);
+    assert_true(bad > 2000);
+    free(m);
+    free(buf);
+}
+
+/* One SGD step of a tiny model on a fixed batch. */
+static void train_step(hn_model *m, hn_optim *o, const float *x, const int *y) {
+    float lg[4 * 10], dl[4 * 10];
+    hn_model_zero_grad(m);
+    assert_int_equal(hn_model_forward(m, x, 4, 1, lg), HN_OK);
+    hn_softmax_ce(lg, y, 4, 10, dl, NULL);
+    assert_int_equal(hn_model_backward(m, dl), HN_OK);
+    hn_optim_step(o);
+}
+
+/* Model + optimizer state round trip: a model restored from a checkpoint
+ * continues exactly like the original (the unit-level core of --resume). */
+static void test_model_state(void **st) {
+    (void)st;
+    hn_resnet_spec spec = hn_resnet_spec_default();
+    spec.depth = 8;
+    spec.in_c = 1;
+    spec.in_h = spec.in_w = 12;
+    hn_arch *a = NULL;
+    assert_int_equal(hn_arch_resnet(&spec, &a), HN_OK);
+    hn_model_opts mo = hn_model_opts_default();
+    mo.conv = HN_CONV_REF;
+    mo.seed = 5;
+    hn_model *m1 = NULL, *m2 = NULL;
+    assert_int_equal(hn_model_new(a, NULL, &mo, &m1), HN_OK);
+    mo.seed = 6; /* different init: everything must come from the file */
+    assert_int_equal(hn_model_new(a, NULL, &mo, &m2), HN_OK);
+    for (int kind = 0; kind < 2; kind++) {
+        hn_optim_opts oo = kind ? hn_optim_opts_adam(1e-3f, 0) : hn_optim_opts_sgd(0.05f, 0.9f, 5e-4f, 1);
+        hn_optim *o1 = NULL, *o2 = NULL;
+        assert_int_equal(hn_optim_new_model(&oo, m1, &o1), HN_OK);
+        assert_int_equal(hn_optim_new_model(&oo, m2, &o2), HN_OK);
+        float x[4 * 144];
+        int y[4] = {1, 3, 5, 7};
+        for (int i = 0; i < 4 * 144; i++) x[i] = (float)((i * 37) % 17) / 17.0f - 0.5f;
+        train_step(m1, o1, x, y);
+        train_step(m1, o1, x, y);
+        hn_ckpt_writer *w = hn_ckpt_writer_new();
+        assert_int_equal(hn_ckpt_writer_add_model(w, m1), HN_OK);
+        assert_int_equal(hn_ckpt_writer_add_optim(w, m1, o1), HN_OK);
+        assert_int_equal(hn_ckpt_writer_save(w, P("model.safetensors"), false), HN_OK);
+        hn_ckpt_writer_free(w);
+        hn_ckpt *c = NULL;
+        assert_int_equal(hn_ckpt_load(P("model.safetensors"), &c), HN_OK);
+        assert_non_null(hn_ckpt_find(c, kind ? "optim.fc.weight.exp_avg_sq"
+                                             : "optim.fc.weight.momentum_buffer"));
+        assert_int_equal(hn_ckpt_load_model(c, m2, true, NULL), HN_OK);
+        assert_int_equal(hn_ckpt_load_optim(c, m2, o2), HN_OK);
+        hn_ckpt_free(c);
+        assert_int_equal(hn_optim_steps(o2), 2);
+        train_step(m1, o1, x, y);
+        train_step(m2, o2, x, y);
+        for (int i = 0; i < hn_model_n_params(m1); i++) {
+            hn_param p1 = hn_model_param(m1, i), p2 = hn_model_param(m2, i);
+            assert_string_equal(p1.name, p2.name);
+            if (memcmp(p1.data, p2.data, p1.numel * sizeof(float)))
+                fail_msg("parameter %s differs after resuming", p1.name);
+        }
+        hn_optim_free(o1);
+        hn_optim_free(o2);
+    }
+    /* strict load names the missing tensor; lenient load counts */
+    hn_ckpt_writer *w = hn_ckpt_writer_new();
+    hn_param p = hn_model_param(m1, 0);
+    int64_t sh[6];
+    for (int d = 0; d < p.ndim; d++) sh[d] = p.shape[d];
+    assert_int_equal(hn_ckpt_writer_add(w, p.name, HN_DT_F32, p.ndim, sh, p.data), HN_OK);
+    assert_int_equal(hn_ckpt_writer_add_1d(w, "extra", HN_DT_U8, 1, "x"), HN_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(hn_ckpt_writer_serialize(w, &buf, &len), HN_OK);
+    hn_ckpt *c = NULL;
+    assert_int_equal(hn_ckpt_load_buffer(buf, len, "part.safetensors", &c), HN_OK);
+    int n = -1;
+    assert_int_equal(hn_ckpt_load_model(c, m2, false, &n), HN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hn_ckpt_load_model(c, m2, true, NULL), HN_ERR_FORMAT);
+    assert_non_null(strstr(hn_error_msg(), "part.safetensors: no tensor"));
+    hn_ckpt_free(c);
+    free(buf);
+    hn_ckpt_writer_free(w);
+    hn_model_free(m1);
+    hn_model_free(m2);
+    hn_arch_free(a);
 }
 
 static int count_entries(const char *dir) {
@@ -369,9 +540,12 @@ int main(void) {
     if (!mkdtemp(g_dir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_rng_and_meta_int),
         cmocka_unit_test(test_lookup_errors),
         cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_atomic),
+        cmocka_unit_test(test_model_state),
         cmocka_unit_test(test_pytorch_interop),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

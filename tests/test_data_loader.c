@@ -89,6 +89,11 @@ static void test_norm(void **st) {
         assert_float_equal(nm.mean[ch], mean, 1e-6);
         assert_float_equal(nm.std[ch], sqrt(s2 / 60), 1e-6);
     }
+    char js[256], tiny[8];
+    hn_norm one = {.c = 2, .mean = {0.25f, 0.5f}, .std = {1.0f, 0.125f}};
+    assert_int_equal(hn_norm_to_json(&one, js, sizeof js), HN_OK);
+    assert_string_equal(js, "{\"mean\":[0.25,0.5],\"std\":[1,0.125]}");
+    assert_int_equal(hn_norm_to_json(&one, tiny, sizeof tiny), HN_ERR_RANGE);
     hn_dataset_free(d);
 }
 

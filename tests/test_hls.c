@@ -3,8 +3,8 @@
  * (b_w, b_a) pair, random mixed jobs, group sizes around the 64-bit word,
  * every ResNet-20 layer under random configurations; the number of
  * AND-popcount passes equals sum b_w*b_a*words over the valid taps; limits
- * give named errors; and the same source builds and runs as OpenCL C on
- * PoCL when the build has OpenCL. */
+ * give named errors; the same source builds and runs as OpenCL C on PoCL
+ * when the build has OpenCL; and with Verilator, RTL == csim == reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +25,12 @@
 
 #ifdef HN_HAVE_OPENCL
 #include <CL/cl.h>
+#endif
+#if defined(HN_HAVE_VERILATOR) && defined(__has_include)
+#if __has_include("hetnas/sim.h")
+#include "hetnas/sim.h"
+#define HLS_TEST_SIM 1
+#endif
 #endif
 
 /* Passes the bit-serial kernel must run: for every filter, output pixel,
@@ -420,6 +426,49 @@ static void test_opencl(void **st) {
 }
 #endif
 
+#ifdef HLS_TEST_SIM
+/* RTL (Verilator) == HLS csim == C reference on the same random jobs
+ * (b_w 2..8: the RTL has no binary weights). */
+static void test_three_way(void **st) {
+    (void)st;
+    hn_sim_opts o = hn_sim_opts_default();
+    hn_sim *sim;
+    if (hn_sim_open(&o, &sim) != HN_OK) fail_msg("hn_sim_open: %s", hn_error_msg());
+    hn_rng r;
+    hn_rng_seed(&r, 333, 8);
+    int ran = 0;
+    for (int t = 0; t < 25; t++) {
+        hn_hwjob j;
+        assert_int_equal(hn_hwjob_random(&r, 2, 8, 8, &j), HN_OK);
+        int oh, ow;
+        hn_hwjob_out_dims(&j, &oh, &ow);
+        size_t n = (size_t)j.c_out * oh * ow;
+        int32_t *a = malloc(n * 4), *b = malloc(n * 4), *c = malloc(n * 4);
+        uint64_t cycles = 0;
+        assert_int_equal(hn_hwref_conv(&j, a), HN_OK);
+        assert_int_equal(hn_hwcsim_conv(&j, b, NULL), HN_OK);
+        hn_status s = hn_sim_run(sim, &j, c, &cycles);
+        if (s == HN_OK) {
+            ran++;
+            for (size_t i = 0; i < n; i++)
+                if (a[i] != b[i] || a[i] != c[i])
+                    fail_msg("job %d acc[%zu]: ref %d csim %d rtl %d", t, i,
+                             a[i], b[i], c[i]);
+            assert_true(cycles > 0);
+        } else {
+            /* Only a job beyond the array build may be refused. */
+            assert_int_equal(s, HN_ERR_UNSUPPORTED);
+        }
+        free(a);
+        free(b);
+        free(c);
+        hn_hwjob_free(&j);
+    }
+    assert_true(ran >= 20);
+    hn_sim_close(sim);
+}
+#endif
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pack_layout),
@@ -430,6 +479,9 @@ int main(void) {
         cmocka_unit_test(test_limits),
 #ifdef HN_HAVE_OPENCL
         cmocka_unit_test(test_opencl),
+#endif
+#ifdef HLS_TEST_SIM
+        cmocka_unit_test(test_three_way),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,15 @@
 static const char *k_usage =
     "usage: hetnas hw run --job FILE.json [--backend ref|csim|verilator] "
     "[--json]\n"
+    "                     [--trace FILE.fst] [--cycle-cap N]  (verilator)\n"
     "       hetnas hw report ...   (hetnas hw report --help)\n"
     "run: executes one conv layer job (JSON, docs/hwjob.md) and prints the\n"
     "int32 accumulators (c_out, out_h, out_w).  Backends: ref = the C\n"
     "reference (default), csim = the HLS kernel compiled as C, verilator =\n"
-    "the RTL (builds with Verilator only; also prints cycles).  --json prints\n"
-    "{\"out_h\", \"out_w\", \"acc\", ...}; otherwise a short summary.\n";
+    "the RTL (builds with Verilator only; also prints measured cycles and the\n"
+    "cycle model's).  --json prints {\"out_h\", \"out_w\", \"acc\", ...};\n"
+    "otherwise a short summary.  --trace writes an FST waveform, --cycle-cap\n"
+    "turns a run longer than N cycles into an error (default: 4x the model).\n";
 
 typedef struct hw_result {
     int32_t *acc;
@@ -35,12 +38,33 @@ typedef struct hw_result {
     int64_t passes;               /* csim: AND-popcount passes, else -1 */
 } hw_result;
 
-/* The RTL through the Verilator harness (sim/, H1's hn_sim_* C API). */
-static hn_status run_verilator(const hn_hwjob *job, hw_result *res) {
+/* The RTL through the Verilator harness (sim/, hn_sim_* C API): measured
+ * cycles, and the cycle model's prediction for the same array build. */
+static hn_status run_verilator(const hn_hwjob *job, const char *trace,
+                               uint64_t cycle_cap, hw_result *res) {
 #ifdef HN_HW_HAVE_SIM
-    return hn_hw_run_sim(job, res);
+    hn_sim_opts o = hn_sim_opts_default();
+    if (trace) o.trace_path = trace;
+    if (cycle_cap) o.cycle_cap = cycle_cap;
+    hn_sim *sim;
+    HN_TRY(hn_sim_open(&o, &sim));
+    uint64_t cycles = 0;
+    hn_status s = hn_sim_run(sim, job, res->acc, &cycles);
+    if (s == HN_OK) {
+        res->has_cycles = 1;
+        res->cycles = (int64_t)cycles;
+        hn_cycle_report cr;
+        if (hn_cycles_job(job, hn_sim_params(sim), &cr) == HN_OK)
+            res->model_cycles = (int64_t)cr.cycles;
+        else
+            hn_error_clear();
+    }
+    hn_sim_close(sim);
+    return s;
 #else
     (void)job;
+    (void)trace;
+    (void)cycle_cap;
     (void)res;
     return hn_fail(HN_ERR_UNSUPPORTED, "this build has no Verilator model of "
                    "the RTL (install verilator and configure with "
@@ -120,17 +144,34 @@ static void print_summary(const char *backend, const hn_hwjob *job,
 }
 
 static int cmd_run(int argc, char **argv) {
-    const char *job_path = NULL, *backend = "ref";
+    const char *job_path = NULL, *backend = "ref", *trace = NULL;
+    uint64_t cycle_cap = 0;
     int json = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--job") || !strcmp(argv[i], "--backend")) {
+        if (!strcmp(argv[i], "--job") || !strcmp(argv[i], "--backend") ||
+            !strcmp(argv[i], "--trace") || !strcmp(argv[i], "--cycle-cap")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "hetnas hw run: %s needs a value\n%s", argv[i],
                         k_usage);
                 return 2;
             }
-            if (argv[i][2] == 'j') job_path = argv[++i];
-            else backend = argv[++i];
+            const char *opt = argv[i], *v = argv[++i];
+            if (!strcmp(opt, "--job")) {
+                job_path = v;
+            } else if (!strcmp(opt, "--backend")) {
+                backend = v;
+            } else if (!strcmp(opt, "--trace")) {
+                trace = v;
+            } else {
+                char *end;
+                unsigned long long c = strtoull(v, &end, 10);
+                if (!*v || *end || v[0] == '-' || c == 0) {
+                    fprintf(stderr, "hetnas hw run: --cycle-cap: expected a "
+                            "positive integer, got '%s'\n", v);
+                    return 2;
+                }
+                cycle_cap = c;
+            }
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -173,11 +214,11 @@ static int cmd_run(int argc, char **argv) {
     } else if (!strcmp(backend, "csim")) {
         if (hn_hwcsim_conv(&job, r.acc, &r.passes) != HN_OK) rc = 1;
     } else {
-        if (run_verilator(&job, &r) != HN_OK) rc = 1;
+        if (run_verilator(&job, trace, cycle_cap, &r) != HN_OK) rc = 1;
     }
     if (rc == 1 && r.acc)
-        fprintf(stderr, "hetnas hw run: --backend %s: %s\n", backend,
-                hn_error_msg());
+        fprintf(stderr, "hetnas hw run: %s: --backend %s: %s\n", job_path,
+                backend, hn_error_msg());
     if (rc == 0) {
         if (json) print_json(backend, &job, &r);
         else print_summary(backend, &job, &r);

@@ -33,7 +33,7 @@ static hn_status read_exact(gzFile f, const char *path, void *buf, size_t len,
             return hn_fail(HN_ERR_FORMAT, "%s: corrupt data while reading %s: %s",
                            path, what, m);
         return hn_fail(HN_ERR_FORMAT,
-                       "%s: truncated: %s needs %zu bytes, the file has %zu",
+                       "%s: truncated: %s needs %zu bytes, only %zu are there",
                        path, what, len, got);
     }
     return HN_OK;

@@ -152,9 +152,8 @@ int hn_loader_next(hn_loader *l, float *x, int *y) {
     const hn_dataset *d = l->d;
     size_t chw = (size_t)hn_dataset_c(d) * hn_dataset_h(d) * hn_dataset_w(d);
     const uint8_t *labels = hn_dataset_labels(d);
-#ifdef HN_HAVE_OPENMP
-#pragma omp parallel for schedule(static) if (b * chw >= 65536)
-#endif
+    /* serial on purpose: a batch takes tens of microseconds, less than an
+     * OpenMP fork/join costs when the trainer's threads are busy */
     for (int i = 0; i < b; i++) {
         fill_sample(l, start + i, x + (size_t)i * chw);
         y[i] = labels[l->order[start + i]];

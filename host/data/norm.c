@@ -1,6 +1,7 @@
 /* Per-channel normalization statistics of a dataset (over the training
  * split only, so validation and test data never leak into them). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hetnas/data.h"
@@ -41,5 +42,21 @@ hn_status hn_norm_compute(const hn_dataset *d, const int *idx, int n_idx,
         out->mean[ch] = (float)mean;
         out->std[ch] = (float)sd;
     }
+    return HN_OK;
+}
+
+hn_status hn_norm_to_json(const hn_norm *n, char *buf, size_t cap) {
+    size_t k = 0;
+    for (int part = 0; part < 2; part++) {
+        const float *v = part ? n->std : n->mean;
+        k += (size_t)snprintf(buf + (k < cap ? k : cap), k < cap ? cap - k : 0,
+                              "%s\"%s\":[", part ? "," : "{", part ? "std" : "mean");
+        for (int c = 0; c < n->c; c++)
+            k += (size_t)snprintf(buf + (k < cap ? k : cap), k < cap ? cap - k : 0,
+                                  "%s%.9g", c ? "," : "", (double)v[c]);
+        k += (size_t)snprintf(buf + (k < cap ? k : cap), k < cap ? cap - k : 0, "]");
+    }
+    k += (size_t)snprintf(buf + (k < cap ? k : cap), k < cap ? cap - k : 0, "}");
+    if (k >= cap) return hn_fail(HN_ERR_RANGE, "normalization JSON: buffer too small");
     return HN_OK;
 }

@@ -18,6 +18,8 @@
 #include "nn/nn_kernels.h"
 
 #define CLAMP_MIN 1e-6f
+/* oneDNN primitives kept per layer (batch sizes x width configurations) */
+#define HN_DCONV_CACHE 6
 
 typedef struct layer {
     const hn_layer_desc *d;
@@ -38,7 +40,10 @@ typedef struct layer {
     float *scale, *shift, *bmean, *brstd, *agamma, *dgamma, *dbeta; /* (cout) */
     /* geometry for the current batch */
     hn_conv_geom g;
-    hn_dconv *dc;
+    hn_dconv *dc;                  /* == one of cache[] */
+    hn_dconv *cache[HN_DCONV_CACHE]; /* oneDNN primitives by geometry */
+    hn_conv_geom cgeom[HN_DCONV_CACHE];
+    int cache_next;
     float *cout_buf;               /* conv output (P, cout_a) */
 } layer;
 
@@ -90,6 +95,9 @@ struct hn_model {
     int n_params;
     float *arena;                  /* parameters + grads */
     hn_model_prof prof;
+    int quant_layers;              /* layers [0, k) quantized; -1 = all */
+    float noise_prob;              /* NICE weight noise (train forward) */
+    hn_rng noise_rng;
 };
 
 static double now_s(void) {
@@ -292,6 +300,7 @@ hn_status hn_model_new(const hn_arch *arch, const hn_config *config,
         m->nwb = hn_config_n_ops(config);
     }
     m->momentum = m->opts.bn_momentum;
+    m->quant_layers = -1;
     m->use_dnnl = 0;
     if (m->opts.conv == HN_CONV_DNNL && !hn_dconv_available()) {
         s = hn_fail(HN_ERR_UNSUPPORTED, "conv impl dnnl: this build has no oneDNN");
@@ -359,7 +368,7 @@ void hn_model_free(hn_model *m) {
         free_batch(m);
         for (int l = 0; l < m->L; l++) {
             layer *y = &m->ly[l];
-            hn_dconv_free(y->dc);
+            for (int i = 0; i < HN_DCONV_CACHE; i++) hn_dconv_free(y->cache[i]);
             free(y->bank); free(y->wbits); free(y->alevels); free(y->scale);
             free(y->wq); free(y->gwq);
         }
@@ -417,10 +426,12 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
     if (m->opts.sharing == HN_WS_PER_OP && hn_config_n_ops(c) > m->nwb)
         return hn_fail(HN_ERR_INVAL, "weight_sharing per_op: configuration has %d "
                        "ops, the model was built with %d", hn_config_n_ops(c), m->nwb);
-    hn_config *cc = hn_config_clone(c);
-    if (!cc) return hn_fail(HN_ERR_NOMEM, "configuration copy");
-    hn_config_free(m->cfg);
-    m->cfg = cc;
+    if (c != m->cfg) {
+        hn_config *cc = hn_config_clone(c);
+        if (!cc) return hn_fail(HN_ERR_NOMEM, "configuration copy");
+        hn_config_free(m->cfg);
+        m->cfg = cc;
+    }
     for (int l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
         y->cout_a = hn_config_width(c, l);
@@ -428,6 +439,8 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
             int t = hn_config_filter_op(c, l, f);
             if (t < 0) { y->bank[f] = 0; y->wbits[f] = 32; y->alevels[f] = 0; continue; }
             hn_op op = hn_config_op(c, t);
+            if (m->quant_layers >= 0 && l >= m->quant_layers)
+                op.wbits = op.abits = HN_BITS_FP; /* not yet staged in */
             y->bank[f] = m->opts.sharing == HN_WS_PER_OP ? t : 0;
             y->wbits[f] = op.wbits >= HN_BITS_FP ? 32 : op.wbits;
             y->alevels[f] = op.abits >= HN_BITS_FP ? 0.0f
@@ -539,11 +552,21 @@ static hn_status ensure_batch(hn_model *m, int n) {
                           y->stride, y->pad, 0, 0};
         hn_conv_geom_finish(&g);
         y->g = g;
-        hn_dconv_free(y->dc);
         y->dc = NULL;
         if (m->use_dnnl) {
-            hn_status s = hn_dconv_new(&g, l != 0, &y->dc);
-            if (s != HN_OK) { y->g.n = -1; return hn_fail_ctx(s, "layer %s", y->d->name); }
+            for (int i = 0; i < HN_DCONV_CACHE && !y->dc; i++)
+                if (y->cache[i] && memcmp(&y->cgeom[i], &g, sizeof g) == 0)
+                    y->dc = y->cache[i];
+            if (!y->dc) {
+                int i = y->cache_next;
+                y->cache_next = (i + 1) % HN_DCONV_CACHE;
+                hn_dconv_free(y->cache[i]);
+                y->cache[i] = NULL;
+                hn_status s = hn_dconv_new(&g, l != 0, &y->cache[i]);
+                if (s != HN_OK) { y->g.n = -1; return hn_fail_ctx(s, "layer %s", y->d->name); }
+                y->cgeom[i] = g;
+                y->dc = y->cache[i];
+            }
         }
     }
     return HN_OK;
@@ -569,8 +592,22 @@ static hn_status conv_bwd(hn_model *m, layer *y, const float *x,
     return HN_OK;
 }
 
+/* NICE noise: each quantized weight is, with probability p, replaced by its
+ * clamped value plus uniform noise of half a quantization bin. */
+static void add_noise(hn_model *m, const float *w, size_t n, int bits, float a,
+                      float *wq) {
+    if (bits < 2 || bits >= 32) return;
+    float L = (float)((1 << (bits - 1)) - 1), step = a / L;
+    for (size_t i = 0; i < n; i++)
+        if (hn_rng_uniformf(&m->noise_rng) < m->noise_prob) {
+            float v = w[i] > a ? a : (w[i] < -a ? -a : w[i]);
+            wq[i] = v + (hn_rng_uniformf(&m->noise_rng) - 0.5f) * step;
+        }
+}
+
 /* Gathers + quantizes the active weights of every layer into wq. */
-static void prepare_weights(hn_model *m) {
+static void prepare_weights(hn_model *m, int train) {
+    int noise = train && m->noise_prob > 0.0f;
     for (int l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
         size_t row = (size_t)y->cin * y->k * y->k, arow = (size_t)y->cin_a * y->k * y->k;
@@ -580,6 +617,7 @@ static void prepare_weights(hn_model *m) {
             float a = fabsf(y->wclamp[(size_t)b * y->cout + f]);
             if (a < CLAMP_MIN) a = CLAMP_MIN;
             hn_k_wquant_fwd(w, arow, y->wbits[f], a, y->wq + (size_t)f * arow);
+            if (noise) add_noise(m, w, arow, y->wbits[f], a, y->wq + (size_t)f * arow);
         }
     }
 }
@@ -652,7 +690,7 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
             for (int p = 0; p < HW; p++) dst[(size_t)p * C] = src[p];
         }
     double t1 = now_s();
-    prepare_weights(m);
+    prepare_weights(m, train);
     double t2 = now_s();
     m->prof.other += t1 - t0;
     m->prof.wquant += t2 - t1;
@@ -864,19 +902,15 @@ static void calib_site(site *s, size_t P) {
 
 hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
     HN_TRY(hn_model_init_weight_clamps(m));
-    /* FP forward with batch statistics; running stats restored after. */
-    hn_config *saved = hn_config_clone(m->cfg);
-    if (!saved) return hn_fail(HN_ERR_NOMEM, "configuration copy");
+    /* Forward with batch statistics (weights quantized as configured) and
+     * activation quantization off (levels -> 0); running stats restored. */
     int L = m->L;
-    int *ab = malloc(sizeof(int) * 0 + 1);
-    free(ab);
-    /* remember and disable activation quantization (levels -> 0) */
     size_t tot = 0;
     for (int l = 0; l < L; l++) tot += (size_t)m->nbn * m->nwb * m->ly[l].cout;
     float *rs = malloc(sizeof(float) * 2 * (tot ? tot : 1));
     float *logits = malloc(sizeof(float) * (size_t)n * m->classes);
     if (!rs || !logits) {
-        free(rs); free(logits); hn_config_free(saved);
+        free(rs); free(logits);
         return hn_fail(HN_ERR_NOMEM, "calibration");
     }
     size_t o = 0;
@@ -924,7 +958,6 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
     }
     m->have_fwd = 0;
     free(lev); free(rs); free(logits);
-    hn_config_free(saved);
     return s;
 }
 
@@ -945,3 +978,14 @@ void hn_model_bn_recalibrate_end(hn_model *m) {
 
 hn_model_prof hn_model_profile(const hn_model *m) { return m->prof; }
 void hn_model_profile_reset(hn_model *m) { memset(&m->prof, 0, sizeof m->prof); }
+
+hn_status hn_model_set_quant_layers(hn_model *m, int k) {
+    if (k < -1) return hn_fail(HN_ERR_RANGE, "quantized layers %d: expected -1 or >= 0", k);
+    m->quant_layers = k >= m->L ? -1 : k;
+    return hn_model_set_config(m, m->cfg);
+}
+
+void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed) {
+    m->noise_prob = prob < 0.0f ? 0.0f : (prob > 1.0f ? 1.0f : prob);
+    hn_rng_seed(&m->noise_rng, seed, 0x6e6f);
+}

@@ -110,7 +110,31 @@ void hn_k_conv_bwd_weights(const hn_conv_geom *g, const float *x,
     }
 }
 
-/* ---- batch norm ------------------------------------------------------------ */
+/* ---- batch norm + activation (hot: vectorized, runtime-dispatched) -------- */
+/* Row kernels work on pixels [p0, p1) and are compiled for AVX-512, AVX2 and
+ * baseline x86-64 (picked at load time); the OpenMP loops call them per
+ * block of HN_RBLK pixels. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HN_CLONES
+#endif
+
+HN_CLONES static void rows_stats(const float *restrict x, size_t p0, size_t p1,
+                                 int C, const float *restrict x0,
+                                 float *restrict s, float *restrict q) {
+    for (int c = 0; c < C; c++) s[c] = q[c] = 0.0f;
+    for (size_t p = p0; p < p1; p++) {
+        const float *restrict xp = x + p * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++) {
+            float d = xp[c] - x0[c];
+            s[c] += d;
+            q[c] += d * d;
+        }
+    }
+}
+
 void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var) {
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
     float *part = malloc(sizeof(float) * nb * 2 * (size_t)C);
@@ -119,17 +143,9 @@ void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var) {
     const float *x0 = x;
 #pragma omp parallel for schedule(static)
     for (size_t blk = 0; blk < nb; blk++) {
-        float *s = part + blk * 2 * C, *q = s + C;
-        for (int c = 0; c < C; c++) s[c] = q[c] = 0.0f;
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
-        for (size_t p = blk * HN_RBLK; p < p1; p++) {
-            const float *xp = x + p * C;
-            for (int c = 0; c < C; c++) {
-                float d = xp[c] - x0[c];
-                s[c] += d;
-                q[c] += d * d;
-            }
-        }
+        rows_stats(x, blk * HN_RBLK, p1, C, x0, part + blk * 2 * C,
+                   part + blk * 2 * C + C);
     }
     for (int c = 0; c < C; c++) {
         double s = 0, q = 0;
@@ -145,54 +161,102 @@ void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var) {
     free(part);
 }
 
-/* Per-channel constants of the activation: hi = clamp (or +inf), inv = L/a,
- * step = a/L, isq = 1 if quantized. */
+/* Per-channel constants of the activation, branch-free:
+ *   v = min(max(x, 0), hi);  out = round(v * inv) * step + v * nq
+ * quantized channel: hi = a, inv = L/a, step = a/L, nq = 0;
+ * plain ReLU:        hi = +inf, inv = 0, step = 0, nq = 1.
+ * Backward: mask = (x > 0) & (x < hi); dclamp factor = x >= hi ? isq :
+ * mask ? (round(x inv) - x inv) * invl : 0 with invl = 1/L (0 for ReLU). */
 typedef struct act_consts {
-    float *hi, *inv, *step, *isq;
+    float *hi, *inv, *step, *nq, *invl, *isq;
 } act_consts;
 
 static void act_consts_init(act_consts *k, int C, const float *clamp,
                             const float *levels) {
-    float *m = malloc(sizeof(float) * 4 * (size_t)C);
+    float *m = malloc(sizeof(float) * 6 * (size_t)C);
     HN_ASSERT(m);
-    k->hi = m; k->inv = m + C; k->step = m + 2 * C; k->isq = m + 3 * C;
+    k->hi = m; k->inv = m + C; k->step = m + 2 * C; k->nq = m + 3 * C;
+    k->invl = m + 4 * C; k->isq = m + 5 * C;
     for (int c = 0; c < C; c++) {
         float L = levels ? levels[c] : 0.0f;
         if (L > 0) {
             float a = clamp[c];
-            k->hi[c] = a; k->inv[c] = L / a; k->step[c] = a / L; k->isq[c] = 1;
+            k->hi[c] = a; k->inv[c] = L / a; k->step[c] = a / L; k->nq[c] = 0;
+            k->invl[c] = 1.0f / L; k->isq[c] = 1;
         } else {
-            k->hi[c] = INFINITY; k->inv[c] = 0; k->step[c] = 0; k->isq[c] = 0;
+            k->hi[c] = INFINITY; k->inv[c] = 0; k->step[c] = 0; k->nq[c] = 1;
+            k->invl[c] = 0; k->isq[c] = 0;
         }
     }
 }
 
-static inline float act_one(float x, const act_consts *k, int c) {
-    float v = x > 0.0f ? x : 0.0f;
-    v = v < k->hi[c] ? v : k->hi[c];
-    float q = hn_roundf(v * k->inv[c]) * k->step[c];
-    return k->isq[c] != 0.0f ? q : v;
-}
+#define RMAGIC 12582912.0f
 
-/* STE mask and clamp-gradient factor of one element. */
-static inline float act_mask(float x, const act_consts *k, int c) {
-    return (x > 0.0f && x < k->hi[c]) ? 1.0f : 0.0f;
-}
-static inline float act_dclamp(float x, const act_consts *k, int c) {
-    if (k->isq[c] == 0.0f || x <= 0.0f) return 0.0f;
-    if (x >= k->hi[c]) return 1.0f;
-    float v = x * k->inv[c];
-    return (hn_roundf(v) - v) / (k->inv[c] * k->hi[c]); /* = round(xL/a)/L - x/a */
+HN_CLONES static void rows_act_fwd(const float *restrict x, size_t p0,
+                                   size_t p1, int C, const act_consts *k,
+                                   float *restrict y) {
+    const float *restrict hi = k->hi, *restrict inv = k->inv,
+                          *restrict step = k->step, *restrict nq = k->nq;
+    for (size_t p = p0; p < p1; p++) {
+        const float *restrict xp = x + p * C;
+        float *restrict yp = y + p * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++) {
+            float v = xp[c] > 0.0f ? xp[c] : 0.0f;
+            v = v < hi[c] ? v : hi[c];
+            yp[c] = (((v * inv[c]) + RMAGIC) - RMAGIC) * step[c] + v * nq[c];
+        }
+    }
 }
 
 void hn_k_act_fwd(const float *x, size_t P, int C, const float *clamp,
                   const float *levels, float *y) {
     act_consts k;
     act_consts_init(&k, C, clamp, levels);
+    size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
 #pragma omp parallel for schedule(static)
-    for (size_t p = 0; p < P; p++)
-        for (int c = 0; c < C; c++) y[p * C + c] = act_one(x[p * C + c], &k, c);
+    for (size_t blk = 0; blk < nb; blk++) {
+        size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
+        rows_act_fwd(x, blk * HN_RBLK, p1, C, &k, y);
+    }
     free(k.hi);
+}
+
+HN_CLONES static void rows_act_bwd(const float *restrict x, size_t p0,
+                                   size_t p1, int C, const act_consts *k,
+                                   const float *restrict dy, int ldy,
+                                   const float *restrict dy2, int ldy2,
+                                   float *restrict dx, float *restrict pc) {
+    const float *restrict hi = k->hi, *restrict inv = k->inv,
+                          *restrict invl = k->invl, *restrict isq = k->isq;
+    for (size_t p = p0; p < p1; p++) {
+        const float *restrict xp = x + p * C, *restrict gp = dy + p * ldy;
+        const float *restrict g2 = dy2 ? dy2 + p * ldy2 : NULL;
+        float *restrict dxp = dx + p * C;
+        if (g2) {
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float g = gp[c] + g2[c], xv = xp[c];
+                int in = xv > 0.0f && xv < hi[c];
+                float v = xv * inv[c];
+                float dcl = xv >= hi[c] ? isq[c]
+                            : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);
+                dxp[c] = in ? g : 0.0f;
+                pc[c] += g * dcl;
+            }
+        } else {
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                float g = gp[c], xv = xp[c];
+                int in = xv > 0.0f && xv < hi[c];
+                float v = xv * inv[c];
+                float dcl = xv >= hi[c] ? isq[c]
+                            : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);
+                dxp[c] = in ? g : 0.0f;
+                pc[c] += g * dcl;
+            }
+        }
+    }
 }
 
 void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
@@ -201,31 +265,66 @@ void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
     act_consts k;
     act_consts_init(&k, C, clamp, levels);
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-    float *part = dclamp ? calloc(nb * (size_t)C, sizeof(float)) : NULL;
+    float *part = calloc(nb * (size_t)C, sizeof(float));
+    HN_ASSERT(part);
 #pragma omp parallel for schedule(static)
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
-        float *pc = part ? part + blk * C : NULL;
-        for (size_t p = blk * HN_RBLK; p < p1; p++) {
-            const float *xp = x + p * C, *gp = dy + p * ldy;
-            const float *g2 = dy2 ? dy2 + p * ldy2 : NULL;
-            float *dxp = dx + p * C;
-            for (int c = 0; c < C; c++) {
-                float g = gp[c] + (g2 ? g2[c] : 0.0f);
-                dxp[c] = g * act_mask(xp[c], &k, c);
-                if (pc) pc[c] += g * act_dclamp(xp[c], &k, c);
-            }
-        }
+        rows_act_bwd(x, blk * HN_RBLK, p1, C, &k, dy, ldy, dy2, ldy2, dx,
+                     part + blk * C);
     }
-    if (part) {
+    if (dclamp)
         for (int c = 0; c < C; c++) {
             double s = 0;
             for (size_t blk = 0; blk < nb; blk++) s += part[blk * C + c];
             dclamp[c] += (float)s;
         }
-        free(part);
-    }
+    free(part);
     free(k.hi);
+}
+
+HN_CLONES static void rows_bn_add_act(size_t p0, size_t p1,
+                                      const float *restrict x, int C1,
+                                      const float *restrict scale,
+                                      const float *restrict shift,
+                                      const float *restrict r, int C2,
+                                      const float *restrict rscale,
+                                      const float *restrict rshift, int Cout,
+                                      const act_consts *k, float *restrict pre,
+                                      float *restrict out, float *restrict tmp) {
+    const float *restrict hi = k->hi, *restrict inv = k->inv,
+                          *restrict step = k->step, *restrict nq = k->nq;
+    const int cmin = r ? (C1 < C2 ? C1 : C2) : C1;
+    const int cmax = r && C2 > C1 ? C2 : C1;
+    for (size_t p = p0; p < p1; p++) {
+        float *restrict v = pre ? pre + p * Cout : tmp;
+        const float *restrict xp = x + p * C1;
+        const float *restrict rp = r ? r + p * C2 : NULL;
+        if (!r) {
+#pragma omp simd
+            for (int c = 0; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
+        } else if (rscale) {
+#pragma omp simd
+            for (int c = 0; c < cmin; c++)
+                v[c] = xp[c] * scale[c] + shift[c] + rp[c] * rscale[c] + rshift[c];
+            for (int c = cmin; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
+            for (int c = cmin; c < C2; c++) v[c] = rp[c] * rscale[c] + rshift[c];
+        } else {
+#pragma omp simd
+            for (int c = 0; c < cmin; c++)
+                v[c] = xp[c] * scale[c] + shift[c] + rp[c];
+            for (int c = cmin; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
+            for (int c = cmin; c < C2; c++) v[c] = rp[c];
+        }
+        for (int c = cmax; c < Cout; c++) v[c] = 0.0f;
+        float *restrict op = out + p * Cout;
+#pragma omp simd
+        for (int c = 0; c < Cout; c++) {
+            float u = v[c] > 0.0f ? v[c] : 0.0f;
+            u = u < hi[c] ? u : hi[c];
+            op[c] = (((u * inv[c]) + RMAGIC) - RMAGIC) * step[c] + u * nq[c];
+        }
+    }
 }
 
 void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
@@ -235,43 +334,120 @@ void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
                          float *out) {
     act_consts k;
     act_consts_init(&k, Cout, clamp, levels);
-    const int cmin = C1 < C2 ? C1 : C2;
+    size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
 #pragma omp parallel
     {
         float *tmp = malloc(sizeof(float) * (size_t)Cout);
         HN_ASSERT(tmp);
 #pragma omp for schedule(static)
-        for (size_t p = 0; p < P; p++) {
-            float *v = pre ? pre + p * Cout : tmp;
-            const float *xp = x + p * C1;
-            if (!r) {
-                for (int c = 0; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
-            } else {
-                const float *rp = r + p * C2;
-                if (rscale) {
-                    for (int c = 0; c < cmin; c++)
-                        v[c] = xp[c] * scale[c] + shift[c] + rp[c] * rscale[c] +
-                               rshift[c];
-                    for (int c = cmin; c < C1; c++)
-                        v[c] = xp[c] * scale[c] + shift[c];
-                    for (int c = cmin; c < C2; c++)
-                        v[c] = rp[c] * rscale[c] + rshift[c];
-                } else {
-                    for (int c = 0; c < cmin; c++)
-                        v[c] = xp[c] * scale[c] + shift[c] + rp[c];
-                    for (int c = cmin; c < C1; c++)
-                        v[c] = xp[c] * scale[c] + shift[c];
-                    for (int c = cmin; c < C2; c++) v[c] = rp[c];
-                }
-            }
-            int cmax = r && C2 > C1 ? C2 : C1;
-            for (int c = cmax; c < Cout; c++) v[c] = 0.0f;
-            float *op = out + p * Cout;
-            for (int c = 0; c < Cout; c++) op[c] = act_one(v[c], &k, c);
+        for (size_t blk = 0; blk < nb; blk++) {
+            size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
+            rows_bn_add_act(blk * HN_RBLK, p1, x, C1, scale, shift, r, C2,
+                            rscale, rshift, Cout, &k, pre, out, tmp);
         }
         free(tmp);
     }
     free(k.hi);
+}
+
+/* Pass 1 of the BN backward: sums of g, g*xhat (and the clamp gradient).
+ * The optional second gradient source is handled outside the vector loops:
+ * a masked load from NULL costs a fault-suppression assist per vector. */
+#define BWD1_ACT_BODY(GEXPR)                                                  \
+    for (int c = 0; c < C; c++) {                                             \
+        float g = (GEXPR), xv = pr[c];                                        \
+        int in = xv > 0.0f && xv < hi[c];                                     \
+        float v = xv * inv[c];                                                \
+        float dcl = xv >= hi[c] ? isq[c]                                      \
+                    : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);  \
+        sa[c] += g * dcl;                                                     \
+        g = in ? g : 0.0f;                                                    \
+        sg[c] += g;                                                           \
+        sgx[c] += g * (xp[c] - mean[c]) * rstd[c];                            \
+    }
+#define BWD1_BODY(GEXPR)                                                      \
+    for (int c = 0; c < C; c++) {                                             \
+        float g = (GEXPR);                                                    \
+        sg[c] += g;                                                           \
+        sgx[c] += g * (xp[c] - mean[c]) * rstd[c];                            \
+    }
+
+HN_CLONES static void rows_bn_bwd1(size_t p0, size_t p1, int C,
+                                   const float *restrict x,
+                                   const float *restrict mean,
+                                   const float *restrict rstd,
+                                   const float *restrict dy, int ldg,
+                                   const float *restrict dy2, int ldg2,
+                                   const float *restrict pre,
+                                   const act_consts *k, float *restrict sg,
+                                   float *restrict sgx, float *restrict sa) {
+    const float *restrict hi = k->hi, *restrict inv = k->inv,
+                          *restrict invl = k->invl, *restrict isq = k->isq;
+    for (size_t p = p0; p < p1; p++) {
+        const float *restrict xp = x + p * C, *restrict gp = dy + p * ldg;
+        if (pre) {
+            const float *restrict pr = pre + p * C;
+            if (dy2) {
+                const float *restrict g2 = dy2 + p * ldg2;
+#pragma omp simd
+                BWD1_ACT_BODY(gp[c] + g2[c])
+            } else {
+#pragma omp simd
+                BWD1_ACT_BODY(gp[c])
+            }
+        } else if (dy2) {
+            const float *restrict g2 = dy2 + p * ldg2;
+#pragma omp simd
+            BWD1_BODY(gp[c] + g2[c])
+        } else {
+#pragma omp simd
+            BWD1_BODY(gp[c])
+        }
+    }
+}
+
+#define BWD2_BODY(GEXPR, MASK)                                                \
+    for (int c = 0; c < C; c++) {                                             \
+        float g = (GEXPR);                                                    \
+        g = (MASK) ? g : 0.0f;                                                \
+        float xh = (xp[c] - mean[c]) * rstd[c];                               \
+        dxp[c] = gr[c] * (g - mg[c] - xh * mgx[c]);                           \
+    }
+
+HN_CLONES static void rows_bn_bwd2(size_t p0, size_t p1, int C,
+                                   const float *restrict x,
+                                   const float *restrict mean,
+                                   const float *restrict rstd,
+                                   const float *restrict gr,
+                                   const float *restrict mg,
+                                   const float *restrict mgx,
+                                   const float *restrict dy, int ldg,
+                                   const float *restrict dy2, int ldg2,
+                                   const float *restrict pre,
+                                   const act_consts *k, float *restrict dx) {
+    const float *restrict hi = k->hi;
+    for (size_t p = p0; p < p1; p++) {
+        const float *restrict xp = x + p * C, *restrict gp = dy + p * ldg;
+        float *restrict dxp = dx + p * C;
+        if (pre) {
+            const float *restrict pr = pre + p * C;
+            if (dy2) {
+                const float *restrict g2 = dy2 + p * ldg2;
+#pragma omp simd
+                BWD2_BODY(gp[c] + g2[c], pr[c] > 0.0f && pr[c] < hi[c])
+            } else {
+#pragma omp simd
+                BWD2_BODY(gp[c], pr[c] > 0.0f && pr[c] < hi[c])
+            }
+        } else if (dy2) {
+            const float *restrict g2 = dy2 + p * ldg2;
+#pragma omp simd
+            BWD2_BODY(gp[c] + g2[c], 1)
+        } else {
+#pragma omp simd
+            BWD2_BODY(gp[c], 1)
+        }
+    }
 }
 
 void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
@@ -281,57 +457,36 @@ void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
     act_consts k = {0};
     if (act) act_consts_init(&k, C, act->clamp, act->levels);
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-    int np = act && dclamp ? 3 : 2;
-    float *part = calloc(nb * (size_t)np * C, sizeof(float));
+    const int np = 3;
+    float *part = calloc(nb * (size_t)np * C + 4 * (size_t)C, sizeof(float));
     HN_ASSERT(part);
+    float *mg = part + nb * np * C, *mgx = mg + C, *gr = mg + 2 * C;
+    const float *pre = act ? act->pre : NULL;
 #pragma omp parallel for schedule(static)
     for (size_t blk = 0; blk < nb; blk++) {
-        float *sg = part + blk * np * C, *sgx = sg + C;
-        float *sa = np == 3 ? sg + 2 * C : NULL;
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
-        for (size_t p = blk * HN_RBLK; p < p1; p++) {
-            const float *xp = x + p * C, *gp = dy + p * ldg;
-            const float *g2 = dy2 ? dy2 + p * ldg2 : NULL;
-            const float *pr = act ? act->pre + p * C : NULL;
-            for (int c = 0; c < C; c++) {
-                float g = gp[c] + (g2 ? g2[c] : 0.0f);
-                if (act) {
-                    if (sa) sa[c] += g * act_dclamp(pr[c], &k, c);
-                    g *= act_mask(pr[c], &k, c);
-                }
-                sg[c] += g;
-                sgx[c] += g * (xp[c] - mean[c]) * rstd[c];
-            }
-        }
+        float *sg = part + blk * np * C;
+        rows_bn_bwd1(blk * HN_RBLK, p1, C, x, mean, rstd, dy, ldg, dy2, ldg2,
+                     pre, &k, sg, sg + C, sg + 2 * C);
     }
-    float *red = malloc(sizeof(float) * 2 * (size_t)C);
-    HN_ASSERT(red);
     for (int j = 0; j < np; j++)
         for (int c = 0; c < C; c++) {
             double s = 0;
             for (size_t blk = 0; blk < nb; blk++) s += part[(blk * np + j) * C + c];
-            if (j == 0) { dbeta[c] += (float)s; red[c] = (float)(s / (double)P); }
-            else if (j == 1) { dgamma[c] += (float)s; red[C + c] = (float)(s / (double)P); }
-            else dclamp[c] += (float)s;
+            if (j == 0) { dbeta[c] += (float)s; mg[c] = (float)(s / (double)P); }
+            else if (j == 1) { dgamma[c] += (float)s; mgx[c] = (float)(s / (double)P); }
+            else if (act && dclamp) dclamp[c] += (float)s;
         }
-    free(part);
+    for (int c = 0; c < C; c++) gr[c] = gamma[c] * rstd[c];
     if (dx) {
-        const float *mg = red, *mgx = red + C;
 #pragma omp parallel for schedule(static)
-        for (size_t p = 0; p < P; p++) {
-            const float *xp = x + p * C, *gp = dy + p * ldg;
-            const float *g2 = dy2 ? dy2 + p * ldg2 : NULL;
-            const float *pr = act ? act->pre + p * C : NULL;
-            float *dxp = dx + p * C;
-            for (int c = 0; c < C; c++) {
-                float g = gp[c] + (g2 ? g2[c] : 0.0f);
-                if (act) g *= act_mask(pr[c], &k, c);
-                float xh = (xp[c] - mean[c]) * rstd[c];
-                dxp[c] = gamma[c] * rstd[c] * (g - mg[c] - xh * mgx[c]);
-            }
+        for (size_t blk = 0; blk < nb; blk++) {
+            size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
+            rows_bn_bwd2(blk * HN_RBLK, p1, C, x, mean, rstd, gr, mg, mgx, dy,
+                         ldg, dy2, ldg2, pre, &k, dx);
         }
     }
-    free(red);
+    free(part);
     if (act) free(k.hi);
 }
 

@@ -1,6 +1,7 @@
 /* safetensors writer and validating reader (see checkpoint.h). */
 #include "hetnas/checkpoint.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,8 @@ hn_status hn_ckpt_writer_add(hn_ckpt_writer *w, const char *name, hn_dtype dt,
     int64_t ne = numel_of(ndim, shape);
     if (ne < 0 || (uint64_t)ne > SIZE_MAX / 8)
         return hn_fail(HN_ERR_INVAL, "checkpoint: tensor '%s': bad shape", name);
+    if (ne > 0 && !data)
+        return hn_fail(HN_ERR_INVAL, "checkpoint: tensor '%s': no data", name);
     for (int i = 0; i < w->nt; i++)
         if (!strcmp(w->t[i].name, name))
             return hn_fail(HN_ERR_INVAL,
@@ -667,4 +670,48 @@ hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
 hn_status hn_ckpt_get_1d(const hn_ckpt *c, const char *name, hn_dtype dt,
                          int64_t n, void *dst) {
     return hn_ckpt_get(c, name, dt, 1, &n, dst);
+}
+
+/* ---- RNG and integer metadata helpers ------------------------------------- */
+
+hn_status hn_ckpt_writer_add_rng(hn_ckpt_writer *w, const char *name,
+                                 const hn_rng *r) {
+    int64_t v[2];
+    memcpy(&v[0], &r->state, 8);
+    memcpy(&v[1], &r->inc, 8);
+    return hn_ckpt_writer_add_1d(w, name, HN_DT_I64, 2, v);
+}
+
+hn_status hn_ckpt_writer_meta_int(hn_ckpt_writer *w, const char *key,
+                                  int64_t v) {
+    char b[32];
+    snprintf(b, sizeof b, "%lld", (long long)v);
+    return hn_ckpt_writer_meta(w, key, b);
+}
+
+hn_status hn_ckpt_get_rng(const hn_ckpt *c, const char *name, hn_rng *r) {
+    int64_t v[2];
+    HN_TRY(hn_ckpt_get_1d(c, name, HN_DT_I64, 2, v));
+    hn_rng t;
+    memcpy(&t.state, &v[0], 8);
+    memcpy(&t.inc, &v[1], 8);
+    if (!(t.inc & 1))
+        return hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' is not an RNG state (even "
+                       "stream increment)", c->path, name);
+    *r = t;
+    return HN_OK;
+}
+
+hn_status hn_ckpt_meta_int(const hn_ckpt *c, const char *key, int64_t *v) {
+    const char *s = hn_ckpt_meta(c, key);
+    if (!s)
+        return hn_fail(HN_ERR_FORMAT, "%s: metadata '%s' is missing", c->path, key);
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (!*s || *end || errno)
+        return hn_fail(HN_ERR_FORMAT, "%s: metadata '%s' = '%s' is not an integer",
+                       c->path, key, s);
+    *v = x;
+    return HN_OK;
 }

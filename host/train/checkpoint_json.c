@@ -311,8 +311,17 @@ static bool lit(jp *p, const char *w) {
     return false;
 }
 
+static hn_status parse_value_(jp *p, hn_jv *v, int depth);
+
 static hn_status parse_value(jp *p, hn_jv *v, int depth) {
     skip_ws(p);
+    v->src_begin = p->pos;
+    hn_status s = parse_value_(p, v, depth);
+    v->src_end = p->pos;
+    return s;
+}
+
+static hn_status parse_value_(jp *p, hn_jv *v, int depth) {
     if (p->pos >= p->len) return jerr(p, "value expected, end of input");
     char c = p->s[p->pos];
     if (c == '{') return parse_container(p, v, depth, true);

@@ -29,6 +29,7 @@ typedef struct hn_jv {
     size_t n;        /* ARR / OBJ: number of items */
     struct hn_jv *items; /* (n) */
     char **keys;     /* OBJ: (n) */
+    size_t src_begin, src_end; /* the value's text in the parsed input */
 } hn_jv;
 
 /* `name` names the document in messages ("<name>: JSON ... at byte B"). */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hetnas/rng.h"
 #include "hetnas/status.h"
 
 #ifdef __cplusplus
@@ -63,6 +64,12 @@ hn_status hn_ckpt_writer_meta(hn_ckpt_writer *w, const char *key,
  * spliced as JSON into the X.json side file).  Must be valid JSON. */
 hn_status hn_ckpt_writer_meta_json(hn_ckpt_writer *w, const char *key,
                                    const char *json);
+/* An hn_rng as an I64 tensor [2] = {state, inc} (bit patterns). */
+hn_status hn_ckpt_writer_add_rng(hn_ckpt_writer *w, const char *name,
+                                 const hn_rng *r);
+/* Integer metadata, stored as decimal text. */
+hn_status hn_ckpt_writer_meta_int(hn_ckpt_writer *w, const char *key,
+                                  int64_t v);
 /* Writes path atomically, then the side file (path with its .safetensors
  * extension replaced by .json, or path + ".json") unless side_file is false. */
 hn_status hn_ckpt_writer_save(const hn_ckpt_writer *w, const char *path,
@@ -109,11 +116,41 @@ hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
 hn_status hn_ckpt_get_1d(const hn_ckpt *c, const char *name, hn_dtype dt,
                          int64_t n, void *dst);
 
+/* Restores an hn_rng written by hn_ckpt_writer_add_rng (an odd inc is
+ * checked: PCG streams need it). */
+hn_status hn_ckpt_get_rng(const hn_ckpt *c, const char *name, hn_rng *r);
+/* Integer metadata; errors name the file and key when it is absent or not
+ * an integer. */
+hn_status hn_ckpt_meta_int(const hn_ckpt *c, const char *key, int64_t *v);
+
 int hn_ckpt_n_meta(const hn_ckpt *c);
 const char *hn_ckpt_meta_key(const hn_ckpt *c, int i);
 const char *hn_ckpt_meta_val(const hn_ckpt *c, int i);
 /* NULL when absent. */
 const char *hn_ckpt_meta(const hn_ckpt *c, const char *key);
+
+/* ---- model and optimizer state (checkpoint_model.c) ---------------------- */
+
+typedef struct hn_model hn_model; /* nn.h */
+typedef struct hn_optim hn_optim; /* optim.h */
+
+/* Every model parameter and buffer (hn_model_param) as an F32 tensor under
+ * its PyTorch-style name with its full shape. */
+hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m);
+/* Optimizer state of an optimizer built with hn_optim_new_model(m):
+ * optim.<param>.momentum_buffer (SGD with momentum) or optim.<param>.exp_avg
+ * and .exp_avg_sq (Adam), plus optim.step (I64 scalar). */
+hn_status hn_ckpt_writer_add_optim(hn_ckpt_writer *w, hn_model *m,
+                                   hn_optim *o);
+/* Copies the checkpoint's tensors into the model's parameters of the same
+ * name, checking dtype and shape.  strict: every model parameter must be in
+ * the file (resume); otherwise missing ones keep their values and *n_loaded
+ * (may be NULL) says how many were found (import of a pretrained model).
+ * Tensors the model does not have are ignored either way. */
+hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
+                             int *n_loaded);
+/* Restores what hn_ckpt_writer_add_optim wrote (all of it must be there). */
+hn_status hn_ckpt_load_optim(const hn_ckpt *c, hn_model *m, hn_optim *o);
 
 #ifdef __cplusplus
 }

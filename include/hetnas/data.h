@@ -102,6 +102,9 @@ hn_status hn_norm_compute(const hn_dataset *d, const int *idx, int n_idx,
                           hn_norm *out);
 /* mean 0, std 1 on every channel: only the /255 scaling. */
 hn_norm hn_norm_identity(int c);
+/* {"mean":[...],"std":[...]} (round-trippable floats) into buf, for the
+ * manifest and checkpoint metadata.  HN_ERR_RANGE if cap is too small. */
+hn_status hn_norm_to_json(const hn_norm *n, char *buf, size_t cap);
 
 /* ---- batch loader ------------------------------------------------------- */
 

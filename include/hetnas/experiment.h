@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
@@ -54,6 +55,8 @@ typedef struct hn_experiment {
     char description[HN_EXP_STR];
     uint64_t seed;            /* default 1 */
     char out[HN_EXP_PATH];    /* runs root directory, default "runs" */
+    char init[HN_EXP_PATH];   /* checkpoint to start from ("" = random
+                                 init), relative to the working directory */
 
     struct {
         char name[32];   /* resnet8|14|20|32|44|56|110, default resnet20 */
@@ -160,6 +163,31 @@ hn_status hn_experiment_make_arch(const hn_experiment *e, int c, int h, int w,
 /* The network configuration for that architecture. */
 hn_status hn_experiment_make_config(const hn_experiment *e, const hn_arch *a,
                                     hn_config **out);
+
+/* The data side of an experiment: the training file (split into train and
+ * validation index lists), the test set, and the normalization computed on
+ * the train split. */
+typedef struct hn_exp_data {
+    hn_dataset *train; /* the training file: train + val samples */
+    hn_dataset *test;  /* final reports only */
+    hn_split split;    /* indices into train */
+    hn_norm norm;      /* of split.train (identity when normalize: false) */
+} hn_exp_data;
+
+hn_status hn_experiment_load_data(const hn_experiment *e, hn_exp_data *out);
+void hn_exp_data_free(hn_exp_data *d);
+/* Training batches: shuffled per epoch, augmented, data.batch_size, seeded
+ * with the experiment's seed. */
+hn_status hn_experiment_train_loader(const hn_experiment *e,
+                                     const hn_exp_data *d, hn_loader **out);
+/* Validation (test = false) or test batches: fixed order, no augmentation,
+ * data.eval_batch_size.  No validation set is an error. */
+hn_status hn_experiment_eval_loader(const hn_experiment *e,
+                                    const hn_exp_data *d, bool test,
+                                    hn_loader **out);
+
+/* Every key with its type and range, one per line (for --help). */
+void hn_experiment_print_keys(FILE *f);
 
 const char *hn_exp_sched_name(hn_exp_sched s);
 const char *hn_exp_optim_name(hn_exp_optim o);

@@ -35,9 +35,8 @@ typedef enum hn_conv_impl {
 
 typedef struct hn_model_opts {
     hn_weight_sharing sharing;
-    /* per_op only: the op set of the banks (a configuration's ops must be a
-     * prefix-compatible list: op t of a config uses bank t).  When n_ops is
-     * 0 the op set of the configuration given to hn_model_new is used. */
+    /* per_op: one bank per op of the configuration given to hn_model_new;
+     * op t of any later configuration uses bank t (at most that many ops). */
     int n_bn_widths;                    /* switchable BN: 0 = one BN */
     double bn_widths[HN_MAX_BN_SETS];   /* homogeneous width multipliers */
     float bn_momentum;                  /* running stats, PyTorch style: 0.1 */
@@ -120,6 +119,16 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
  * backward needed) adds a batch; end() restores the momentum. */
 void hn_model_bn_recalibrate_begin(hn_model *m);
 void hn_model_bn_recalibrate_end(hn_model *m);
+
+/* Gradual quantization (NICE staging): only layers [0, k) of the canonical
+ * order use their configured ops, later ones run full precision; -1 (the
+ * default) quantizes all. */
+hn_status hn_model_set_quant_layers(hn_model *m, int k);
+/* NICE training noise: in train forwards, each quantized weight (b_w >= 2)
+ * is with probability prob replaced by its clamped value plus uniform noise
+ * of half a quantization bin (+-step/2); 0 (default) disables.  Seeded,
+ * drawn in a fixed order: deterministic. */
+void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed);
 
 /* Time spent per phase of the last forward/backward, for profiles. */
 typedef struct hn_model_prof {

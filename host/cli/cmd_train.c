@@ -1,0 +1,166 @@
+/* hetnas train / hetnas eval: training runs and checkpoint evaluation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "hetnas/experiment.h"
+#include "hetnas/trainer.h"
+
+static const char *k_train_usage =
+    "usage: hetnas train EXP.yaml [--set key=value]... [--out DIR] [--resume]\n"
+    "                    [--init CK.safetensors] [--progress|--no-progress] [--quiet]\n"
+    "Trains the experiment's model into a run directory (default\n"
+    "<out>/<name>, see docs/experiment.md): per-epoch validation on the\n"
+    "held-out split, checkpoints, early stopping, and the test set once at the\n"
+    "end on the best checkpoint.  --resume continues a killed run exactly.\n";
+
+#define MAX_SETS 64
+
+int hn_cmd_train(int argc, char **argv) {
+    const char *cmd = "train", *exp_path = NULL;
+    const char *sets[MAX_SETS];
+    int n_sets = 0;
+    hn_train_opts o = hn_train_opts_default();
+    o.argc = argc;
+    o.argv = argv;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--set")) {
+            const char *v = hn_arg_value(cmd, argc, argv, &i);
+            if (!v) return 2;
+            if (n_sets == MAX_SETS) {
+                fprintf(stderr, "hetnas train: at most %d --set\n", MAX_SETS);
+                return 2;
+            }
+            sets[n_sets++] = v;
+        } else if (!strcmp(a, "--out")) {
+            if (!(o.run_dir = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--init")) {
+            if (!(o.init_ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--resume")) {
+            o.mode = HN_RUNDIR_RESUME;
+        } else if (!strcmp(a, "--progress")) {
+            o.progress = 1;
+        } else if (!strcmp(a, "--no-progress")) {
+            o.progress = 0;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = true;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(k_train_usage, stdout);
+            return 0;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "hetnas train: unknown option '%s'\n%s", a,
+                    k_train_usage);
+            return 2;
+        } else if (!exp_path) {
+            exp_path = a;
+        } else {
+            fprintf(stderr, "hetnas train: one experiment file, got '%s' and "
+                    "'%s'\n", exp_path, a);
+            return 2;
+        }
+    }
+    if (!exp_path) {
+        fprintf(stderr, "hetnas train: give an experiment file\n%s",
+                k_train_usage);
+        return 2;
+    }
+    hn_experiment e;
+    if (hn_experiment_load(exp_path, sets, n_sets, &e) != HN_OK) {
+        hn_arg_report(cmd);
+        return 2;
+    }
+    hn_train_result r;
+    hn_status st = hn_train_run(&e, &o, &r);
+    hn_experiment_clear(&e);
+    if (st != HN_OK) {
+        hn_arg_report(cmd);
+        return st == HN_ERR_SCHEMA || st == HN_ERR_INVAL ||
+                       st == HN_ERR_UNSUPPORTED
+                   ? 2
+                   : 1;
+    }
+    printf("run %s: %d epochs, best val acc %.2f%% (epoch %d), test acc "
+           "%.2f%%%s, %.1f s\n", r.run_dir, r.epochs, 100 * r.best_val_acc,
+           r.best_epoch, 100 * r.test_acc,
+           r.early_stopped ? " (early stop)" : "", r.wall_s);
+    return 0;
+}
+
+static const char *k_eval_usage =
+    "usage: hetnas eval EXP.yaml --checkpoint CK [--config FILE]\n"
+    "                   [--split val|test] [--set key=value]... [--json]\n"
+    "Accuracy and loss of a checkpoint on the validation split (default) or\n"
+    "the test set.  --config switches the network configuration first.\n";
+
+int hn_cmd_eval(int argc, char **argv) {
+    const char *cmd = "eval", *exp_path = NULL, *ckpt = NULL, *cfg = NULL;
+    const char *split = "val";
+    const char *sets[MAX_SETS];
+    int n_sets = 0;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--set")) {
+            const char *v = hn_arg_value(cmd, argc, argv, &i);
+            if (!v) return 2;
+            if (n_sets == MAX_SETS) {
+                fprintf(stderr, "hetnas eval: at most %d --set\n", MAX_SETS);
+                return 2;
+            }
+            sets[n_sets++] = v;
+        } else if (!strcmp(a, "--checkpoint")) {
+            if (!(ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--config")) {
+            if (!(cfg = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--split")) {
+            if (!(split = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (strcmp(split, "val") && strcmp(split, "test")) {
+                fprintf(stderr, "hetnas eval: --split: expected val or test, "
+                        "got '%s'\n", split);
+                return 2;
+            }
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(k_eval_usage, stdout);
+            return 0;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "hetnas eval: unknown option '%s'\n%s", a,
+                    k_eval_usage);
+            return 2;
+        } else if (!exp_path) {
+            exp_path = a;
+        } else {
+            fprintf(stderr, "hetnas eval: one experiment file, got '%s' and "
+                    "'%s'\n", exp_path, a);
+            return 2;
+        }
+    }
+    if (!exp_path || !ckpt) {
+        fprintf(stderr, "hetnas eval: give an experiment file and "
+                "--checkpoint\n%s", k_eval_usage);
+        return 2;
+    }
+    hn_experiment e;
+    if (hn_experiment_load(exp_path, sets, n_sets, &e) != HN_OK) {
+        hn_arg_report(cmd);
+        return 2;
+    }
+    hn_eval_result r;
+    hn_status st = hn_eval_checkpoint(&e, ckpt, cfg, split, &r);
+    hn_experiment_clear(&e);
+    if (st != HN_OK) {
+        hn_arg_report(cmd);
+        return 1;
+    }
+    if (json)
+        printf("{\"split\":\"%s\",\"samples\":%d,\"acc\":%.6f,\"loss\":%.6f}\n",
+               split, r.n, r.acc, r.loss);
+    else
+        printf("%s: %d samples, top-1 %.2f%%, loss %.4f\n", split, r.n,
+               100 * r.acc, r.loss);
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* The job -> array mapping (plan) and the exact cycle model of the RTL
+ * (rtl/hn_core.sv, rtl/hn_ctrl.sv); tests/test_cycles.c checks it against
+ * Verilator cycle for cycle. */
+#include "hetnas/cycles.h"
+
+#include <string.h>
+
+hn_array_params hn_array_params_default(void) {
+    hn_array_params p;
+    p.dm = 4;
+    p.dn = 16;
+    p.dk = 16;
+    p.acc_w = 20;
+    p.wbits_max = 8;
+    p.abits_max = 8;
+    p.filt_w = 7;
+    p.pt_w = 6;
+    p.kw_w = 10;
+    p.w_aw = 13;
+    p.a_aw = 14;
+    return p;
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
+                            hn_array_plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    if (job->k < 1 || job->stride < 1 || job->pad < 0 || job->in_h < 1 ||
+        job->in_w < 1)
+        return hn_fail(HN_ERR_INVAL, "job: bad geometry k=%d stride=%d pad=%d"
+                       " in=%dx%d", job->k, job->stride, job->pad, job->in_h,
+                       job->in_w);
+    if (job->n_in_groups < 1 || job->n_in_groups > HN_HW_MAX_GROUPS ||
+        job->n_out_groups < 1 || job->n_out_groups > HN_HW_MAX_GROUPS)
+        return hn_fail(HN_ERR_INVAL, "job: group counts %d/%d outside 1..%d",
+                       job->n_in_groups, job->n_out_groups, HN_HW_MAX_GROUPS);
+    int c_in = 0, c_out = 0, rows = 0, ba = 0;
+    for (int g = 0; g < job->n_out_groups; g++) {
+        const hn_hw_group *G = &job->out_groups[g];
+        if (G->n < 1)
+            return hn_fail(HN_ERR_INVAL, "out_groups[%d].filters = %d: must be"
+                           " >= 1", g, G->n);
+        if (G->bits < 2 || G->bits > p->wbits_max)
+            return hn_fail(HN_ERR_UNSUPPORTED, "out_groups[%d].bits = %d: the "
+                           "array supports weight bits 2..%d", g, G->bits,
+                           p->wbits_max);
+        c_out += G->n;
+        rows += G->n * G->bits;
+    }
+    for (int g = 0; g < job->n_in_groups; g++) {
+        const hn_hw_group *G = &job->in_groups[g];
+        if (G->n < 1)
+            return hn_fail(HN_ERR_INVAL, "in_groups[%d].channels = %d: must be"
+                           " >= 1", g, G->n);
+        if (G->bits < 1 || G->bits > p->abits_max)
+            return hn_fail(HN_ERR_UNSUPPORTED, "in_groups[%d].bits = %d: the "
+                           "array supports activation bits 1..%d", g, G->bits,
+                           p->abits_max);
+        c_in += G->n;
+        if (G->bits > ba) ba = G->bits;
+    }
+    if (c_in > (int)(sizeof plan->order / sizeof plan->order[0]))
+        return hn_fail(HN_ERR_UNSUPPORTED, "in_groups: %d input channels, the "
+                       "planner handles at most %d", c_in,
+                       (int)(sizeof plan->order / sizeof plan->order[0]));
+    if (c_out > (1 << p->filt_w))
+        return hn_fail(HN_ERR_UNSUPPORTED, "out_groups: %d filters, the array "
+                       "addresses at most %d", c_out, 1 << p->filt_w);
+    int out_h = (job->in_h + 2 * job->pad - job->k) / job->stride + 1;
+    int out_w = (job->in_w + 2 * job->pad - job->k) / job->stride + 1;
+    if (job->in_h + 2 * job->pad < job->k || job->in_w + 2 * job->pad < job->k)
+        return hn_fail(HN_ERR_INVAL, "job: kernel %d larger than the padded "
+                       "input %dx%d", job->k, job->in_h + 2 * job->pad,
+                       job->in_w + 2 * job->pad);
+    const int kk = job->k * job->k;
+    plan->c_in = c_in;
+    plan->c_out = c_out;
+    plan->k = job->k;
+    plan->out_h = out_h;
+    plan->out_w = out_w;
+    plan->pixels = out_h * out_w;
+    plan->rows = rows;
+    plan->mt = ceil_div(rows, p->dm);
+    plan->pt = ceil_div(plan->pixels, p->dn);
+    plan->ba = ba;
+    plan->kw = ceil_div(kk * c_in, p->dk);
+    if (plan->kw >= (1 << p->kw_w))
+        return hn_fail(HN_ERR_UNSUPPORTED, "k*k*c_in = %d: %d words per plane, "
+                       "the array counts below %d", kk * c_in, plan->kw,
+                       1 << p->kw_w);
+    if ((long)plan->mt * plan->kw > (1L << p->w_aw))
+        return hn_fail(HN_ERR_UNSUPPORTED, "out_groups: %d weight planes x %d "
+                       "words exceed the weight buffer (%ld words)", rows,
+                       plan->kw, 1L << p->w_aw);
+    /* Channels sorted by bits, descending (stable): plane j then spans the
+     * first n_j channels of the reduction. */
+    int n = 0;
+    for (int b = ba; b >= 1; b--) {
+        int c0 = 0;
+        for (int g = 0; g < job->n_in_groups; g++) {
+            if (job->in_groups[g].bits == b)
+                for (int c = 0; c < job->in_groups[g].n; c++)
+                    plan->order[n++] = c0 + c;
+            c0 += job->in_groups[g].n;
+        }
+    }
+    uint64_t max_sum = 0;
+    for (int j = 0; j < ba; j++) {
+        int nj = 0;
+        for (int g = 0; g < job->n_in_groups; g++)
+            if (job->in_groups[g].bits > j) nj += job->in_groups[g].n;
+        plan->n_ch[j] = nj;
+        max_sum += ((uint64_t)1 << j) * (uint64_t)kk * (uint64_t)nj;
+    }
+    if (max_sum >= ((uint64_t)1 << p->acc_w))
+        return hn_fail(HN_ERR_UNSUPPORTED, "k*k*c_in = %d at %d activation bits:"
+                       " partial sums up to %llu overflow the %d-bit DPU "
+                       "accumulators", kk * c_in, ba,
+                       (unsigned long long)max_sum, p->acc_w);
+    plan->tile_words = 0;
+    for (int s = 0; s < ba; s++) {
+        int j = ba - 1 - s;
+        plan->nc[s] = ceil_div(kk * plan->n_ch[j], p->dk);
+        plan->tile_words += plan->nc[s];
+    }
+    long per_run = (1L << p->a_aw) / ((long)ba * plan->kw);
+    if (per_run > (1L << p->pt_w)) per_run = 1L << p->pt_w;
+    if (per_run < 1)
+        return hn_fail(HN_ERR_UNSUPPORTED, "in_groups: %d planes x %d words of "
+                       "one pixel tile exceed the activation buffer (%ld words)",
+                       ba, plan->kw, 1L << p->a_aw);
+    plan->pt_per_run = (int)per_run;
+    plan->runs = ceil_div(plan->pt, plan->pt_per_run);
+    return HN_OK;
+}
+
+/* One run: the first tile's words issue from the cycle after start; every
+ * later tile ends max(T, Dm) cycles after the previous one (hn_drain needs
+ * Dm cycles per tile); then 3 pipeline stages, the capture, Dm drain
+ * cycles, and the done pulse. */
+uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
+                       int npt) {
+    uint64_t T = (uint64_t)plan->tile_words;
+    uint64_t tiles = (uint64_t)plan->mt * (uint64_t)npt;
+    uint64_t per = T > (uint64_t)p->dm ? T : (uint64_t)p->dm;
+    return T + (tiles - 1) * per + (uint64_t)p->dm + 6;
+}
+
+hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
+                        hn_cycle_report *out) {
+    static _Thread_local hn_array_plan plan;
+    memset(out, 0, sizeof *out);
+    HN_TRY(hn_array_plan_job(job, p, &plan));
+    uint64_t cycles = 0;
+    for (int r = 0; r < plan.runs; r++) {
+        int npt = plan.pt - r * plan.pt_per_run;
+        if (npt > plan.pt_per_run) npt = plan.pt_per_run;
+        cycles += hn_cycles_run(&plan, p, npt);
+    }
+    uint64_t sum_ba = 0;
+    for (int j = 0; j < plan.ba; j++) sum_ba += (uint64_t)plan.n_ch[j];
+    out->cycles = cycles;
+    out->binary_macs = (uint64_t)plan.rows * sum_ba * (uint64_t)(plan.k * plan.k) *
+                       (uint64_t)plan.pixels;
+    out->ideal_cycles = (double)out->binary_macs /
+                        ((double)p->dm * p->dn * p->dk);
+    out->utilization = out->ideal_cycles / (double)cycles;
+    return HN_OK;
+}

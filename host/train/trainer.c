@@ -1,0 +1,788 @@
+/* The training loop: data, model, optimizer and schedule built from an
+ * experiment; per-epoch validation on the held-out split, checkpoints,
+ * early stopping, exact resume; the test set once, at the end, on the best
+ * checkpoint. */
+#include "hetnas/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HN_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "hetnas/checkpoint.h"
+#include "hetnas/data.h"
+#include "hetnas/doc.h"
+#include "hetnas/fileio.h"
+#include "hetnas/json.h"
+#include "hetnas/log.h"
+#include "hetnas/optim.h"
+#include "hetnas/progress.h"
+
+#define MAX_EPOCHS 100000
+
+typedef struct epoch_rec {
+    int epoch; /* 1-based */
+    float lr;
+    double train_loss, train_acc, val_loss, val_acc, seconds, img_s;
+} epoch_rec;
+
+typedef struct trainer {
+    const hn_experiment *e;
+    hn_dataset *train_ds;
+    hn_split split;
+    hn_norm norm;
+    hn_loader *train_ld, *val_ld;
+    hn_arch *arch;
+    hn_config *cfg;
+    hn_model *model;
+    hn_optim *opt;
+    hn_sched sched;
+    float *x, *logits, *dlogits; /* (batch, C, H, W), (batch, K) x2 */
+    int *y;
+    int batch, K;
+    /* progress of the run (restored on resume) */
+    int done_epochs, best_epoch, bad_epochs;
+    double best_val_acc;
+    epoch_rec *hist;
+    int n_hist;
+} trainer;
+
+hn_train_opts hn_train_opts_default(void) {
+    hn_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = HN_RUNDIR_NEW;
+    o.progress = -1;
+    return o;
+}
+
+static void trainer_free(trainer *t) {
+    hn_optim_free(t->opt);
+    hn_model_free(t->model);
+    hn_config_free(t->cfg);
+    hn_arch_free(t->arch);
+    hn_loader_free(t->train_ld);
+    hn_loader_free(t->val_ld);
+    hn_split_free(&t->split);
+    hn_dataset_free(t->train_ds);
+    free(t->x);
+    free(t->y);
+    free(t->logits);
+    free(t->dlogits);
+    free(t->hist);
+}
+
+static void set_threads(const hn_experiment *e) {
+#ifdef HN_HAVE_OPENMP
+    if (e->train.threads > 0) omp_set_num_threads(e->train.threads);
+#else
+    (void)e;
+#endif
+}
+
+/* Rejects experiment keys the engine does not implement yet instead of
+ * silently ignoring them. */
+static hn_status check_supported(const hn_experiment *e) {
+    if (e->quant.noise > 0.0)
+        return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.noise (NICE training "
+                       "noise) is not implemented yet; set it to 0",
+                       e->source);
+    if (fabs(e->quant.weight_clamp_std - 3.45) > 1e-12 ||
+        fabs(e->quant.act_clamp_std - 3.0) > 1e-12)
+        return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.weight_clamp_std and "
+                       "quant.act_clamp_std other than 3.45 and 3 are not "
+                       "implemented yet", e->source);
+    if (e->quant.gradual)
+        return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.gradual (layer "
+                       "staging) is not implemented yet; set it to false",
+                       e->source);
+    return HN_OK;
+}
+
+static hn_model_opts model_opts(const hn_experiment *e) {
+    hn_model_opts mo = hn_model_opts_default();
+    mo.sharing = e->quant.weight_sharing == HN_EXP_PER_OP ? HN_WS_PER_OP
+                                                          : HN_WS_SHARED;
+    mo.n_bn_widths = e->slim.n_widths;
+    for (int i = 0; i < e->slim.n_widths; i++) mo.bn_widths[i] = e->slim.widths[i];
+    mo.seed = e->seed;
+    return mo;
+}
+
+/* Dataset, split, normalization, architecture, configuration, model and the
+ * batch buffers: everything evaluation needs too. */
+static hn_status build_common(trainer *t, const hn_experiment *e) {
+    memset(t, 0, sizeof *t);
+    t->e = e;
+    HN_TRY(check_supported(e));
+    HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TRAIN,
+                           &t->train_ds));
+    int n = hn_dataset_n(t->train_ds);
+    HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size, e->seed,
+                         &t->split));
+    if (t->split.n_val == 0)
+        return hn_fail(HN_ERR_INVAL, "%s: data.val_fraction/val_size leave no "
+                       "validation samples; the test set is never used for "
+                       "selection, so a validation split is required",
+                       e->source);
+    if (e->data.normalize)
+        HN_TRY(hn_norm_compute(t->train_ds, t->split.train, t->split.n_train,
+                               &t->norm));
+    else
+        t->norm = hn_norm_identity(hn_dataset_c(t->train_ds));
+    int C = hn_dataset_c(t->train_ds), H = hn_dataset_h(t->train_ds),
+        W = hn_dataset_w(t->train_ds);
+    t->K = hn_dataset_num_classes(t->train_ds);
+    HN_TRY(hn_experiment_make_arch(e, C, H, W, t->K, &t->arch));
+    HN_TRY(hn_experiment_make_config(e, t->arch, &t->cfg));
+    hn_model_opts mo = model_opts(e);
+    HN_TRY(hn_model_new(t->arch, t->cfg, &mo, &t->model));
+    t->batch = e->data.batch_size > e->data.eval_batch_size
+                   ? e->data.batch_size
+                   : e->data.eval_batch_size;
+    t->x = malloc((size_t)t->batch * C * H * W * sizeof(float));
+    t->y = malloc((size_t)t->batch * sizeof(int));
+    t->logits = malloc((size_t)t->batch * t->K * sizeof(float));
+    t->dlogits = malloc((size_t)t->batch * t->K * sizeof(float));
+    if (!t->x || !t->y || !t->logits || !t->dlogits)
+        return hn_fail(HN_ERR_NOMEM, "out of memory for batch buffers");
+    hn_loader_opts vo = {.batch_size = e->data.eval_batch_size,
+                         .shuffle = false, .drop_last = false,
+                         .seed = e->seed};
+    HN_TRY(hn_loader_new(t->train_ds, t->split.val, t->split.n_val, &t->norm,
+                         &vo, &t->val_ld));
+    return HN_OK;
+}
+
+static hn_status evaluate(trainer *t, hn_loader *ld, double *loss,
+                          double *acc, int *count) {
+    hn_loader_start_epoch(ld, 0);
+    double sum = 0;
+    long correct = 0, n_all = 0;
+    int n;
+    while ((n = hn_loader_next(ld, t->x, t->y)) > 0) {
+        HN_TRY(hn_model_forward(t->model, t->x, n, 0, t->logits));
+        int c = 0;
+        sum += (double)hn_softmax_ce(t->logits, t->y, n, t->K, NULL, &c) * n;
+        correct += c;
+        n_all += n;
+    }
+    *loss = n_all ? sum / n_all : 0.0;
+    *acc = n_all ? (double)correct / n_all : 0.0;
+    if (count) *count = (int)n_all;
+    return HN_OK;
+}
+
+static bool is_quantized(const hn_config *c) {
+    for (int t = 0; t < hn_config_n_ops(c); t++) {
+        hn_op op = hn_config_op(c, t);
+        if (op.wbits != HN_BITS_FP || op.abits != HN_BITS_FP) return true;
+    }
+    return false;
+}
+
+/* Zeroes the clamp gradients when clamps are fixed (quant.learn_clamps). */
+static void freeze_clamps(hn_model *m) {
+    int np = hn_model_n_params(m);
+    for (int i = 0; i < np; i++) {
+        hn_param p = hn_model_param(m, i);
+        if (p.kind == HN_PARAM_CLAMP && p.grad)
+            memset(p.grad, 0, p.numel * sizeof(float));
+    }
+}
+
+static hn_sched make_sched(const hn_experiment *e) {
+    float lr = (float)e->optim.lr;
+    hn_sched s;
+    switch (e->schedule.name) {
+    case HN_EXP_SCHED_STEP:
+        if (e->schedule.n_milestones > 0) {
+            s = hn_sched_step(lr, e->schedule.n_milestones,
+                              e->schedule.milestones, (float)e->schedule.gamma);
+        } else {
+            int ms[HN_SCHED_MAX_MILESTONES], n = 0;
+            for (int ep = e->schedule.step_size;
+                 ep < e->train.epochs && n < HN_SCHED_MAX_MILESTONES;
+                 ep += e->schedule.step_size)
+                ms[n++] = ep;
+            s = hn_sched_step(lr, n, ms, (float)e->schedule.gamma);
+        }
+        break;
+    case HN_EXP_SCHED_COSINE:
+        s = hn_sched_cosine(lr, e->train.epochs, (float)e->schedule.min_lr);
+        break;
+    case HN_EXP_SCHED_PLATEAU:
+        s = hn_sched_plateau(lr, (float)e->schedule.factor,
+                             e->schedule.patience, 1);
+        break;
+    default:
+        s = hn_sched_const(lr);
+    }
+    s.warmup_epochs = e->schedule.warmup_epochs;
+    return s;
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+static char *history_json(const trainer *t) {
+    hn_jw *w = hn_jw_new(0);
+    if (!w) return NULL;
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < t->n_hist; i++) {
+        const epoch_rec *h = &t->hist[i];
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "epoch");
+        hn_jw_int(w, h->epoch);
+        hn_jw_key(w, "lr");
+        hn_jw_double(w, h->lr);
+        hn_jw_key(w, "train_loss");
+        hn_jw_double(w, h->train_loss);
+        hn_jw_key(w, "train_acc");
+        hn_jw_double(w, h->train_acc);
+        hn_jw_key(w, "val_loss");
+        hn_jw_double(w, h->val_loss);
+        hn_jw_key(w, "val_acc");
+        hn_jw_double(w, h->val_acc);
+        hn_jw_key(w, "seconds");
+        hn_jw_double(w, h->seconds);
+        hn_jw_key(w, "img_s");
+        hn_jw_double(w, h->img_s);
+        hn_jw_obj_end(w);
+    }
+    hn_jw_arr_end(w);
+    char *s = hn_jw_status(w) == HN_OK ? strdup(hn_jw_data(w, NULL)) : NULL;
+    hn_jw_free(w);
+    return s;
+}
+
+/* Parses the history written by history_json (a flat array of flat
+ * objects) with the YAML reader, which reads JSON. */
+static hn_status history_parse(trainer *t, const char *json) {
+    hn_doc *d;
+    HN_TRY(hn_doc_load_string(json, strlen(json), "checkpoint history", &d));
+    const hn_node *r = hn_doc_root(d);
+    hn_status st = hn_node_expect(d, r, "history", HN_NODE_SEQ);
+    size_t n = st == HN_OK ? hn_node_len(r) : 0;
+    free(t->hist);
+    t->hist = calloc(n + 1, sizeof *t->hist);
+    t->n_hist = 0;
+    if (!t->hist) st = hn_fail(HN_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n && st == HN_OK; i++) {
+        const hn_node *o = hn_node_at(r, i);
+        epoch_rec *h = &t->hist[i];
+        int64_t ep;
+        double v[8];
+        const char *keys[8] = {"lr", "train_loss", "train_acc", "val_loss",
+                               "val_acc", "seconds", "img_s", NULL};
+        const hn_node *en = hn_node_get(o, "epoch");
+        if (!en) {
+            st = hn_fail(HN_ERR_FORMAT, "checkpoint history: entry %zu has no "
+                         "'epoch'", i);
+            break;
+        }
+        st = hn_node_as_int(d, en, "history.epoch", 1, MAX_EPOCHS, &ep);
+        for (int k = 0; keys[k] && st == HN_OK; k++) {
+            const hn_node *x = hn_node_get(o, keys[k]);
+            if (!x) {
+                st = hn_fail(HN_ERR_FORMAT, "checkpoint history: entry %zu has "
+                             "no '%s'", i, keys[k]);
+                break;
+            }
+            if (!strcmp(hn_node_str(x) ? hn_node_str(x) : "", "null")) {
+                v[k] = NAN;
+                continue;
+            }
+            st = hn_node_as_double(d, x, keys[k], -HUGE_VAL, HUGE_VAL, &v[k]);
+        }
+        if (st != HN_OK) break;
+        h->epoch = (int)ep;
+        h->lr = (float)v[0];
+        h->train_loss = v[1];
+        h->train_acc = v[2];
+        h->val_loss = v[3];
+        h->val_acc = v[4];
+        h->seconds = v[5];
+        h->img_s = v[6];
+        t->n_hist++;
+    }
+    hn_doc_free(d);
+    return st;
+}
+
+static hn_status save_checkpoint(trainer *t, const char *path, int epoch) {
+    hn_ckpt_writer *w = hn_ckpt_writer_new();
+    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
+    char num[64];
+    char *hist = history_json(t);
+    char *exp = NULL;
+    hn_status st = hist ? HN_OK : hn_fail(HN_ERR_NOMEM, "out of memory");
+    if (st == HN_OK) st = hn_ckpt_writer_add_model(w, t->model);
+    if (st == HN_OK && t->opt) st = hn_ckpt_writer_add_optim(w, t->model, t->opt);
+    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "format", "hetnas-train-1");
+    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "epoch", epoch);
+    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "best_epoch", t->best_epoch);
+    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "bad_epochs", t->bad_epochs);
+    snprintf(num, sizeof num, "%.17g", t->best_val_acc);
+    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "best_val_acc", num);
+    /* plateau scheduler state */
+    snprintf(num, sizeof num, "%.9g %.9g %d %d", t->sched.cur_lr, t->sched.best,
+             t->sched.bad_epochs, t->sched.have_best);
+    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "sched_state", num);
+    if (st == HN_OK) st = hn_ckpt_writer_meta_json(w, "history", hist);
+    if (st == HN_OK) st = hn_experiment_to_json(t->e, 0, &exp);
+    if (st == HN_OK) st = hn_ckpt_writer_meta_json(w, "experiment", exp);
+    if (st == HN_OK) st = hn_ckpt_writer_save(w, path, true);
+    free(hist);
+    free(exp);
+    hn_ckpt_writer_free(w);
+    return st;
+}
+
+static hn_status restore_checkpoint(trainer *t, const char *path) {
+    hn_ckpt *c;
+    HN_TRY(hn_ckpt_load(path, &c));
+    int64_t epoch, best_epoch, bad;
+    hn_status st = hn_ckpt_load_model(c, t->model, true, NULL);
+    if (st == HN_OK) st = hn_ckpt_load_optim(c, t->model, t->opt);
+    if (st == HN_OK) st = hn_ckpt_meta_int(c, "epoch", &epoch);
+    if (st == HN_OK) st = hn_ckpt_meta_int(c, "best_epoch", &best_epoch);
+    if (st == HN_OK) st = hn_ckpt_meta_int(c, "bad_epochs", &bad);
+    const char *acc = hn_ckpt_meta(c, "best_val_acc");
+    const char *ss = hn_ckpt_meta(c, "sched_state");
+    const char *hist = hn_ckpt_meta(c, "history");
+    if (st == HN_OK && (!acc || !ss || !hist))
+        st = hn_fail(HN_ERR_FORMAT, "%s: not a hetnas training checkpoint "
+                     "(best_val_acc/sched_state/history metadata missing)",
+                     path);
+    if (st == HN_OK &&
+        sscanf(ss, "%f %f %d %d", &t->sched.cur_lr, &t->sched.best,
+               &t->sched.bad_epochs, &t->sched.have_best) != 4)
+        st = hn_fail(HN_ERR_FORMAT, "%s: bad sched_state '%s'", path, ss);
+    if (st == HN_OK) st = history_parse(t, hist);
+    if (st == HN_OK) {
+        t->done_epochs = (int)epoch;
+        t->best_epoch = (int)best_epoch;
+        t->bad_epochs = (int)bad;
+        t->best_val_acc = strtod(acc, NULL);
+    }
+    hn_ckpt_free(c);
+    if (st != HN_OK) hn_fail_ctx(st, "resuming from %s", path);
+    return st;
+}
+
+static hn_status write_epochs_csv(const trainer *t, hn_rundir *rd) {
+    char path[1200];
+    HN_TRY(hn_rundir_file(rd, "epochs.csv", path, sizeof path));
+    size_t cap = 128 + (size_t)t->n_hist * 160;
+    char *buf = malloc(cap);
+    if (!buf) return hn_fail(HN_ERR_NOMEM, "out of memory");
+    size_t n = (size_t)snprintf(buf, cap, "epoch,lr,train_loss,train_acc,"
+                                "val_loss,val_acc,seconds,img_s\n");
+    for (int i = 0; i < t->n_hist; i++) {
+        const epoch_rec *h = &t->hist[i];
+        n += (size_t)snprintf(buf + n, cap - n, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,"
+                              "%.3f,%.1f\n", h->epoch, h->lr, h->train_loss,
+                              h->train_acc, h->val_loss, h->val_acc,
+                              h->seconds, h->img_s);
+    }
+    hn_status st = hn_file_write_atomic(path, buf, n);
+    free(buf);
+    return st;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
+                             epoch_rec *rec, hn_rundir *rd) {
+    const hn_experiment *e = t->e;
+    hn_optim_set_lr(t->opt, lr);
+    hn_loader_start_epoch(t->train_ld, epoch);
+    int nb = hn_loader_n_batches(t->train_ld);
+    if (e->train.max_batches > 0 && e->train.max_batches < nb)
+        nb = e->train.max_batches;
+    char label[48];
+    snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, e->train.epochs);
+    hn_progress pg;
+    hn_progress_begin(&pg, label, nb, progress);
+    double t0 = hn_now(), loss_sum = 0;
+    long correct = 0, seen = 0;
+    for (int b = 0; b < nb; b++) {
+        int n = hn_loader_next(t->train_ld, t->x, t->y);
+        if (n <= 0) break;
+        hn_model_zero_grad(t->model);
+        HN_TRY(hn_model_forward(t->model, t->x, n, 1, t->logits));
+        int c = 0;
+        float loss = hn_softmax_ce(t->logits, t->y, n, t->K, t->dlogits, &c);
+        if (!isfinite(loss))
+            return hn_fail(HN_ERR_RANGE, "epoch %d batch %d: the loss is %g "
+                           "(diverged; lower optim.lr or enable "
+                           "optim.grad_clip)", epoch + 1, b, (double)loss);
+        HN_TRY(hn_model_backward(t->model, t->dlogits));
+        if (!e->quant.learn_clamps) freeze_clamps(t->model);
+        if (e->optim.grad_clip > 0)
+            hn_optim_clip_grad_norm(t->opt, e->optim.grad_clip);
+        hn_optim_step(t->opt);
+        loss_sum += (double)loss * n;
+        correct += c;
+        seen += n;
+        char extra[96];
+        snprintf(extra, sizeof extra, "loss %.4f acc %.2f%%", loss_sum / seen,
+                 100.0 * correct / seen);
+        hn_progress_update(&pg, b + 1, seen, extra);
+        if (e->train.log_every > 0 && (b + 1) % e->train.log_every == 0) {
+            hn_jw *w = hn_rundir_event_begin(rd, "batch");
+            if (w) {
+                hn_jw_key(w, "epoch");
+                hn_jw_int(w, epoch + 1);
+                hn_jw_key(w, "batch");
+                hn_jw_int(w, b + 1);
+                hn_jw_key(w, "loss");
+                hn_jw_double(w, loss);
+                hn_jw_key(w, "lr");
+                hn_jw_double(w, lr);
+                HN_TRY(hn_rundir_event_end(rd, w));
+            }
+        }
+    }
+    hn_progress_end(&pg);
+    double dt = hn_now() - t0;
+    rec->epoch = epoch + 1;
+    rec->lr = lr;
+    rec->train_loss = seen ? loss_sum / seen : 0;
+    rec->train_acc = seen ? (double)correct / seen : 0;
+    rec->seconds = dt;
+    rec->img_s = dt > 0 ? seen / dt : 0;
+    return HN_OK;
+}
+
+static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
+                     hn_train_result *r) {
+    const hn_experiment *e = t->e;
+    double t_run = hn_now();
+    hn_loader_opts lo = {.batch_size = e->data.batch_size, .shuffle = true,
+                         .drop_last = true, .augment = e->data.augment,
+                         .seed = e->seed};
+    HN_TRY(hn_loader_new(t->train_ds, t->split.train, t->split.n_train,
+                         &t->norm, &lo, &t->train_ld));
+    hn_optim_opts oo = e->optim.name == HN_EXP_ADAM
+                           ? hn_optim_opts_adam((float)e->optim.lr,
+                                                (float)e->optim.weight_decay)
+                           : hn_optim_opts_sgd((float)e->optim.lr,
+                                               (float)e->optim.momentum,
+                                               (float)e->optim.weight_decay,
+                                               e->optim.nesterov);
+    if (e->optim.name == HN_EXP_ADAM) {
+        oo.beta1 = (float)e->optim.beta1;
+        oo.beta2 = (float)e->optim.beta2;
+        oo.eps = (float)e->optim.eps;
+    }
+    HN_TRY(hn_optim_new_model(&oo, t->model, &t->opt));
+    t->sched = make_sched(e);
+    t->hist = calloc((size_t)e->train.epochs + 1, sizeof *t->hist);
+    if (!t->hist) return hn_fail(HN_ERR_NOMEM, "out of memory");
+    t->best_val_acc = -1.0;
+
+    char path[1200], best_path[1200];
+    HN_TRY(hn_rundir_file(rd, "checkpoints/best.safetensors", best_path,
+                          sizeof best_path));
+    int latest = -1;
+    if (hn_rundir_resumed(rd))
+        HN_TRY(hn_rundir_latest_ckpt(rd, path, sizeof path, &latest));
+    if (latest >= 0) {
+        HN_TRY(restore_checkpoint(t, path));
+        HN_INFO("resumed from %s (%d epochs done)", path, t->done_epochs);
+        /* hist was reallocated by the parse; keep room for all epochs */
+        epoch_rec *h = realloc(t->hist, ((size_t)e->train.epochs + 1) *
+                                            sizeof *h);
+        if (!h) return hn_fail(HN_ERR_NOMEM, "out of memory");
+        t->hist = h;
+    } else {
+        const char *init = o->init_ckpt ? o->init_ckpt
+                           : e->init[0] ? e->init : NULL;
+        if (init) {
+            hn_ckpt *c;
+            int n_loaded = 0;
+            HN_TRY(hn_ckpt_load(init, &c));
+            hn_status st = hn_ckpt_load_model(c, t->model, false, &n_loaded);
+            hn_ckpt_free(c);
+            HN_TRY(st);
+            if (n_loaded == 0)
+                return hn_fail(HN_ERR_FORMAT, "%s: no tensor matches a model "
+                               "parameter name (see docs/nn.md for the names)",
+                               init);
+            HN_INFO("initialised %d tensors from %s", n_loaded, init);
+        }
+    }
+    if (latest < 0 && is_quantized(t->cfg)) {
+        /* Quantizer clamps from the initial weights and one batch (NICE):
+         * deterministic, so a run restarted before its first checkpoint
+         * repeats it exactly. */
+        HN_TRY(hn_model_init_weight_clamps(t->model));
+        hn_loader_start_epoch(t->train_ld, 0);
+        int n = hn_loader_next(t->train_ld, t->x, t->y);
+        HN_TRY(hn_model_calibrate_clamps(t->model, t->x, n));
+    }
+
+    r->early_stopped = false;
+    for (int ep = t->done_epochs; ep < e->train.epochs; ep++) {
+        float lr = e->schedule.name == HN_EXP_SCHED_PLATEAU && ep > 0
+                       ? t->sched.cur_lr
+                       : hn_sched_lr(&t->sched, ep);
+        epoch_rec rec;
+        HN_TRY(train_epoch(t, ep, lr, o->progress, &rec, rd));
+        bool evaluated = (ep + 1) % e->train.eval_every == 0 ||
+                         ep + 1 == e->train.epochs;
+        rec.val_loss = rec.val_acc = NAN;
+        if (evaluated) {
+            HN_TRY(evaluate(t, t->val_ld, &rec.val_loss, &rec.val_acc, NULL));
+            if (e->schedule.name == HN_EXP_SCHED_PLATEAU)
+                hn_sched_plateau_update(&t->sched, (float)rec.val_acc);
+            if (rec.val_acc > t->best_val_acc) {
+                t->best_val_acc = rec.val_acc;
+                t->best_epoch = ep + 1;
+                t->bad_epochs = 0;
+            } else {
+                t->bad_epochs++;
+            }
+        }
+        t->hist[t->n_hist++] = rec;
+        t->done_epochs = ep + 1;
+        hn_jw *w = hn_rundir_event_begin(rd, "epoch");
+        if (w) {
+            hn_jw_key(w, "epoch");
+            hn_jw_int(w, ep + 1);
+            hn_jw_key(w, "lr");
+            hn_jw_double(w, lr);
+            hn_jw_key(w, "train_loss");
+            hn_jw_double(w, rec.train_loss);
+            hn_jw_key(w, "train_acc");
+            hn_jw_double(w, rec.train_acc);
+            hn_jw_key(w, "val_loss");
+            hn_jw_double(w, rec.val_loss);
+            hn_jw_key(w, "val_acc");
+            hn_jw_double(w, rec.val_acc);
+            hn_jw_key(w, "img_s");
+            hn_jw_double(w, rec.img_s);
+            hn_jw_key(w, "seconds");
+            hn_jw_double(w, rec.seconds);
+            HN_TRY(hn_rundir_event_end(rd, w));
+        }
+        if (!o->quiet) {
+            printf("epoch %3d/%d  lr %.5f  train loss %.4f acc %6.2f%%",
+                   ep + 1, e->train.epochs, lr, rec.train_loss,
+                   100 * rec.train_acc);
+            if (evaluated)
+                printf("  | val loss %.4f acc %6.2f%%", rec.val_loss,
+                       100 * rec.val_acc);
+            printf("  | %.0f img/s, %.1f s\n", rec.img_s, rec.seconds);
+            fflush(stdout);
+        }
+        /* The best checkpoint first: a kill between the two writes leaves
+         * the previous epoch's checkpoint, which replays this epoch and
+         * rewrites both identically. */
+        if (evaluated && t->best_epoch == ep + 1)
+            HN_TRY(save_checkpoint(t, best_path, ep + 1));
+        bool stop = e->train.patience > 0 && t->bad_epochs >= e->train.patience;
+        /* checkpoint_every 0: only the best and the last. */
+        bool periodic = e->train.checkpoint_every > 0 &&
+                        (ep + 1) % e->train.checkpoint_every == 0;
+        if (periodic || ep + 1 == e->train.epochs || stop) {
+            HN_TRY(hn_rundir_ckpt_path(rd, ep, path, sizeof path));
+            HN_TRY(save_checkpoint(t, path, ep + 1));
+            HN_TRY(hn_rundir_prune_ckpts(rd, e->train.keep_checkpoints));
+        }
+        HN_TRY(write_epochs_csv(t, rd));
+        if (stop) {
+            HN_INFO("early stop: no validation improvement in %d epochs",
+                    e->train.patience);
+            r->early_stopped = true;
+            break;
+        }
+    }
+    r->wall_s = hn_now() - t_run;
+    r->epochs = t->done_epochs;
+    r->best_epoch = t->best_epoch;
+    r->best_val_acc = t->best_val_acc;
+    return HN_OK;
+}
+
+/* The test set, once, on the best checkpoint. */
+static hn_status final_test(trainer *t, hn_rundir *rd, hn_train_result *r) {
+    char best[1200];
+    HN_TRY(hn_rundir_file(rd, "checkpoints/best.safetensors", best,
+                          sizeof best));
+    hn_ckpt *c;
+    HN_TRY(hn_ckpt_load(best, &c));
+    hn_status st = hn_ckpt_load_model(c, t->model, true, NULL);
+    hn_ckpt_free(c);
+    HN_TRY(st);
+    hn_dataset *test;
+    HN_TRY(hn_dataset_load(t->e->data.name, t->e->data.dir, HN_DATA_TEST,
+                           &test));
+    hn_loader_opts to = {.batch_size = t->e->data.eval_batch_size,
+                         .seed = t->e->seed};
+    hn_loader *ld;
+    st = hn_loader_new(test, NULL, 0, &t->norm, &to, &ld);
+    int n = 0;
+    if (st == HN_OK) st = evaluate(t, ld, &r->test_loss, &r->test_acc, &n);
+    hn_loader_free(ld);
+    hn_dataset_free(test);
+    HN_TRY(st);
+    hn_jw *w = hn_jw_new(2);
+    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
+    hn_jw_obj_begin(w);
+    hn_jw_key(w, "experiment");
+    hn_jw_str(w, t->e->name);
+    hn_jw_key(w, "epochs");
+    hn_jw_int(w, r->epochs);
+    hn_jw_key(w, "best_epoch");
+    hn_jw_int(w, r->best_epoch);
+    hn_jw_key(w, "best_val_acc");
+    hn_jw_double(w, r->best_val_acc);
+    hn_jw_key(w, "test_acc");
+    hn_jw_double(w, r->test_acc);
+    hn_jw_key(w, "test_loss");
+    hn_jw_double(w, r->test_loss);
+    hn_jw_key(w, "test_samples");
+    hn_jw_int(w, n);
+    hn_jw_key(w, "early_stopped");
+    hn_jw_bool(w, r->early_stopped);
+    hn_jw_key(w, "train_seconds_this_process");
+    hn_jw_double(w, r->wall_s);
+    hn_jw_obj_end(w);
+    char path[1200];
+    st = hn_rundir_file(rd, "results.json", path, sizeof path);
+    if (st == HN_OK) {
+        size_t len;
+        const char *txt = hn_jw_data(w, &len);
+        st = hn_file_write_atomic(path, txt, len);
+    }
+    hn_jw_free(w);
+    HN_TRY(st);
+    w = hn_rundir_event_begin(rd, "test");
+    if (w) {
+        hn_jw_key(w, "test_acc");
+        hn_jw_double(w, r->test_acc);
+        hn_jw_key(w, "test_loss");
+        hn_jw_double(w, r->test_loss);
+        hn_jw_key(w, "best_epoch");
+        hn_jw_int(w, r->best_epoch);
+        HN_TRY(hn_rundir_event_end(rd, w));
+    }
+    return HN_OK;
+}
+
+hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
+                       hn_train_result *r) {
+    memset(r, 0, sizeof *r);
+    set_threads(e);
+    char dir[1024];
+    if (o->run_dir && o->run_dir[0])
+        snprintf(dir, sizeof dir, "%s", o->run_dir);
+    else
+        HN_TRY(hn_rundir_join(e->out, e->name, dir, sizeof dir));
+    snprintf(r->run_dir, sizeof r->run_dir, "%s", dir);
+    trainer t;
+    hn_status st = build_common(&t, e);
+    hn_rundir *rd = NULL;
+    if (st == HN_OK) st = hn_rundir_open(dir, o->mode, &rd);
+    char *exp_json = NULL;
+    if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
+    if (st == HN_OK) {
+        hn_run_info info = {.argc = o->argc, .argv = o->argv,
+                            .experiment_json = exp_json, .seed = e->seed};
+        st = hn_rundir_start(rd, &info);
+    }
+    free(exp_json);
+    if (st == HN_OK) {
+        char cpath[1200];
+        st = hn_rundir_file(rd, "config.yaml", cpath, sizeof cpath);
+        if (st == HN_OK && is_quantized(t.cfg))
+            st = hn_config_save(t.cfg, t.arch, cpath);
+    }
+    if (st == HN_OK) st = run(&t, o, rd, r);
+    if (st == HN_OK) st = final_test(&t, rd, r);
+    if (rd) {
+        if (st == HN_OK) {
+            hn_rundir_finish(rd, "finished");
+        } else {
+            /* Keep the failure in the log; the checkpoints stay for
+             * --resume. */
+            char msg[1100];
+            snprintf(msg, sizeof msg, "failed: %s", hn_error_msg());
+            hn_status keep = st;
+            char saved[1024];
+            snprintf(saved, sizeof saved, "%s", hn_error_msg());
+            hn_rundir_finish(rd, msg);
+            hn_fail(keep, "%s", saved);
+        }
+        hn_rundir_free(rd);
+    }
+    trainer_free(&t);
+    return st;
+}
+
+hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
+                             const char *config_path, const char *split,
+                             hn_eval_result *r) {
+    memset(r, 0, sizeof *r);
+    bool test = !strcmp(split, "test");
+    if (!test && strcmp(split, "val"))
+        return hn_fail(HN_ERR_INVAL, "--split %s: expected val or test", split);
+    set_threads(e);
+    trainer t;
+    hn_status st = build_common(&t, e);
+    hn_ckpt *c = NULL;
+    if (st == HN_OK) st = hn_ckpt_load(ckpt, &c);
+    if (st == HN_OK) st = hn_ckpt_load_model(c, t.model, true, NULL);
+    hn_ckpt_free(c);
+    if (st == HN_OK && config_path) {
+        hn_config *nc;
+        st = hn_config_load(config_path, t.arch, &nc);
+        if (st == HN_OK) {
+            st = hn_model_set_config(t.model, nc);
+            hn_config_free(nc);
+        }
+        if (st == HN_OK && e->slim.n_widths > 0 &&
+            hn_model_bn_set(t.model) < 0) {
+            /* Widths outside the switchable set: re-estimate BN statistics
+             * on training batches (never the test set). */
+            hn_loader_opts lo = {.batch_size = e->data.batch_size,
+                                 .shuffle = true, .seed = e->seed};
+            hn_loader *ld;
+            st = hn_loader_new(t.train_ds, t.split.train, t.split.n_train,
+                               &t.norm, &lo, &ld);
+            if (st == HN_OK) {
+                hn_loader_start_epoch(ld, 0);
+                hn_model_bn_recalibrate_begin(t.model);
+                for (int b = 0; b < e->slim.recalib_batches && st == HN_OK; b++) {
+                    int n = hn_loader_next(ld, t.x, t.y);
+                    if (n <= 0) break;
+                    st = hn_model_forward(t.model, t.x, n, 1, t.logits);
+                }
+                hn_model_bn_recalibrate_end(t.model);
+                hn_loader_free(ld);
+            }
+        }
+    }
+    if (st == HN_OK) {
+        if (test) {
+            hn_dataset *ds;
+            st = hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TEST, &ds);
+            hn_loader *ld = NULL;
+            hn_loader_opts to = {.batch_size = e->data.eval_batch_size,
+                                 .seed = e->seed};
+            if (st == HN_OK) st = hn_loader_new(ds, NULL, 0, &t.norm, &to, &ld);
+            if (st == HN_OK) st = evaluate(&t, ld, &r->loss, &r->acc, &r->n);
+            hn_loader_free(ld);
+            hn_dataset_free(ds);
+        } else {
+            st = evaluate(&t, t.val_ld, &r->loss, &r->acc, &r->n);
+        }
+    }
+    trainer_free(&t);
+    return st;
+}

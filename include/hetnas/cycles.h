@@ -1,0 +1,80 @@
+/* The bit-serial array's geometry, how a conv job maps onto it (the
+ * "plan": tiles, bit planes, words per plane, buffer runs), and the exact
+ * cycle model of the RTL (rtl/hn_core.sv), plus ideal cycles and
+ * utilization.  docs/hardware.md explains the architecture. */
+#ifndef HETNAS_CYCLES_H
+#define HETNAS_CYCLES_H
+
+#include <stdint.h>
+
+#include "hetnas/hwjob.h"
+#include "hetnas/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HN_ARRAY_MAX_PLANES 16
+
+/* Parameters of one build of the array (the RTL's module parameters). */
+typedef struct hn_array_params {
+    int dm;        /* rows: (filter, weight plane) pairs per tile */
+    int dn;        /* columns: output pixels per tile */
+    int dk;        /* binary lanes per dot-product unit (bits per word) */
+    int acc_w;     /* unsigned partial-sum bits of a DPU */
+    int wbits_max; /* weight bits supported: 2..wbits_max (<= 8) */
+    int abits_max; /* activation bits supported: 1..abits_max (<= 8) */
+    int filt_w;    /* filter index bits: c_out <= 2^filt_w */
+    int pt_w;      /* pixel tiles per run <= 2^pt_w */
+    int kw_w;      /* words per plane < 2^kw_w */
+    int w_aw;      /* weight/descriptor buffer address bits */
+    int a_aw;      /* activation buffer address bits */
+} hn_array_params;
+
+/* The default build: Dm=4, Dn=16, Dk=16 (1024 binary lanes), acc_w 20,
+ * b_w 2..8, b_a 1..8, 128 filters, 64 pixel tiles per run, 8K weight
+ * words, 16K activation words. */
+hn_array_params hn_array_params_default(void);
+
+/* How a job maps onto the array. */
+typedef struct hn_array_plan {
+    int c_in, c_out, k;
+    int out_h, out_w, pixels;
+    int rows;        /* sum over filters of b_w: one row per weight plane */
+    int mt;          /* row tiles = ceil(rows / dm) */
+    int pt;          /* pixel tiles = ceil(pixels / dn) */
+    int ba;          /* activation planes = max b_a */
+    int kw;          /* words per plane = ceil(k*k*c_in / dk) */
+    int n_ch[HN_ARRAY_MAX_PLANES]; /* n_j: channels with more than j bits */
+    int nc[HN_ARRAY_MAX_PLANES];   /* words of step s (plane j = ba-1-s) */
+    int tile_words;  /* T = sum_s nc[s]: cycles of one tile's reduction */
+    int pt_per_run;  /* pixel tiles per buffer run */
+    int runs;        /* ceil(pt / pt_per_run) */
+    int order[4096]; /* input channels sorted by bits, descending (stable) */
+} hn_array_plan;
+
+/* Checks the job against the array (bits, sizes, buffer capacity,
+ * accumulator width) and fills the plan; HN_ERR_UNSUPPORTED names the
+ * field that the hardware cannot do.  Uses only the job's geometry and
+ * groups (weights/acts may be NULL). */
+hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
+                            hn_array_plan *plan);
+
+typedef struct hn_cycle_report {
+    uint64_t cycles;      /* predicted RTL cycles (start to done, all runs) */
+    uint64_t binary_macs; /* sum over filter/channel pairs of b_w*b_a * k*k*pixels */
+    double ideal_cycles;  /* binary_macs / (dm*dn*dk) */
+    double utilization;   /* ideal_cycles / cycles */
+} hn_cycle_report;
+
+/* Cycles of one run of `npt` pixel tiles (what hn_core counts). */
+uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
+                       int npt);
+/* The exact cycle model of a whole job. */
+hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
+                        hn_cycle_report *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,56 @@
+/* The Verilator model of the RTL (rtl/hn_core.sv) behind a C API.  Built
+ * only when Verilator is found (target hn_sim, which defines
+ * HN_HAVE_VERILATOR=1 for its users).
+ *
+ *   hn_sim *s;
+ *   hn_sim_opts o = hn_sim_opts_default();
+ *   HN_TRY(hn_sim_open(&o, &s));
+ *   st = hn_sim_run(s, &job, acc, &cycles);   // acc: (c_out, out_h, out_w)
+ *   hn_sim_close(s);
+ */
+#ifndef HETNAS_SIM_H
+#define HETNAS_SIM_H
+
+#include <stdint.h>
+
+#include "hetnas/cycles.h"
+#include "hetnas/hwjob.h"
+#include "hetnas/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hn_sim hn_sim; /* opaque */
+
+typedef struct hn_sim_opts {
+    const char *trace_path; /* FST waveform file, NULL = no trace */
+    uint64_t cycle_cap;     /* per run; 0 = 4x the model's prediction + 10000 */
+} hn_sim_opts;
+
+hn_sim_opts hn_sim_opts_default(void);
+hn_status hn_sim_open(const hn_sim_opts *o, hn_sim **out);
+void hn_sim_close(hn_sim *s);
+/* The parameters the RTL was verilated with. */
+const hn_array_params *hn_sim_params(const hn_sim *s);
+
+/* Runs one conv job: packs the bit-plane memory image, loads it through the
+ * buffer write ports, runs the array (in several runs if the activation
+ * buffer is too small) and reads back the int32 accumulators
+ * acc (c_out, out_h, out_w).  *cycles = the array's cycles from start to
+ * done summed over runs (buffer loading and read-back are not counted).
+ * Errors: HN_ERR_UNSUPPORTED (bits or sizes beyond the build; the message
+ * names the field), HN_ERR_RANGE/INVAL (invalid job), HN_ERR_TIMEOUT (the
+ * cycle cap was reached; the model is reset). */
+hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
+                     uint64_t *cycles);
+
+/* Cycles and host ticks of everything run so far (ticks include loading
+ * and read-back), for simulation-speed figures. */
+void hn_sim_stats(const hn_sim *s, uint64_t *array_cycles,
+                  uint64_t *total_ticks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

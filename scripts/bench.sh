@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of bench/ against their peers (called by `make bench`
+# with the build directory as $1).  Prints each benchmark's lines, among them
+# ratio_<mode>=ours/peer.
+set -euo pipefail
+BUILD=${1:-build}
+THREADS=${HN_BENCH_THREADS:-2}
+cmake --build "$BUILD" --target train_throughput -j "$(nproc)" >/dev/null
+echo "== train_throughput (ResNet-20, 3x32x32, batch 128, $THREADS threads; peer: PyTorch)"
+OMP_NUM_THREADS=$THREADS "$BUILD/bench/train_throughput" --threads "$THREADS" \
+  --batch 128 --iters "${HN_BENCH_ITERS:-20}" --rounds "${HN_BENCH_ROUNDS:-2}"
