@@ -1,12 +1,451 @@
-/* `hetnas hw report`: per-layer MACs, BOPs, measured and model cycles of a
- * configuration on the bit-serial array, and BOPs-vs-cycles correlations. */
+/* `hetnas hw report`: per-layer MACs, BOPs, measured (Verilator) and model
+ * cycles and utilization of a configuration on the bit-serial array, and
+ * over N random configurations the correlation of BOPs with cycles. */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "hetnas/config.h"
+#include "hetnas/cost.h"
+#include "hetnas/cycles.h"
+#include "hetnas/hwjob.h"
+#include "hetnas/hwref.h"
+#include "hetnas/json.h"
+#include "hetnas/rng.h"
+
+#if defined(HN_HAVE_VERILATOR)
+#include "hetnas/sim.h"
+#define HN_REPORT_HAVE_SIM 1
+#endif
+
+static const char *k_usage =
+    "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
+    "                        (--config FILE | --homogeneous BW,BA)\n"
+    "                        [--input-bits 8] [--samples N] [--seed S]\n"
+    "                        [--no-sim] [--json]\n"
+    "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
+    "random weights and activations, checked against the C reference), the\n"
+    "cycle model's prediction, ideal cycles and utilization.  With\n"
+    "--samples N: N random configurations over the same op set (seeded by\n"
+    "--seed), and the Pearson and Spearman correlations of total BOPs with\n"
+    "total model cycles (the model is exact: tests/test_sim.c).\n";
+
+typedef struct layer_row {
+    hn_layer_cost cost;
+    int64_t measured; /* -1: not measured */
+    int ok;           /* RTL == C reference */
+    uint64_t model;
+    double ideal, util;
+} layer_row;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double pearson(const double *x, const double *y, int n) {
+    double mx = 0, my = 0;
+    for (int i = 0; i < n; i++) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= n;
+    my /= n;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+    }
+    return (sxx > 0 && syy > 0) ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+static const double *g_sort_key;
+static int cmp_idx(const void *a, const void *b) {
+    double x = g_sort_key[*(const int *)a], y = g_sort_key[*(const int *)b];
+    return (x > y) - (x < y);
+}
+
+/* Ranks with ties averaged (1-based). */
+static void ranks(const double *v, int n, double *r, int *idx) {
+    for (int i = 0; i < n; i++) idx[i] = i;
+    g_sort_key = v;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
+        for (int t = i; t <= j; t++) r[idx[t]] = 0.5 * (i + j) + 1.0;
+        i = j + 1;
+    }
+}
+
+/* Model cycles and ideal cycles of every layer of a configuration. */
+static hn_status model_network(const hn_arch *a, const hn_config *c,
+                               int input_bits, const hn_array_params *p,
+                               layer_row *rows, uint64_t *total) {
+    *total = 0;
+    for (int l = 0; l < hn_arch_n_layers(a); l++) {
+        hn_hwjob job;
+        HN_TRY(hn_array_layer_job(a, c, l, input_bits, &job));
+        hn_cycle_report cr;
+        hn_status st = hn_cycles_job(&job, p, &cr);
+        if (st != HN_OK)
+            return hn_fail_ctx(st, "layer %s", hn_arch_layer(a, l)->name);
+        if (rows) {
+            rows[l].model = cr.cycles;
+            rows[l].ideal = cr.ideal_cycles;
+            rows[l].util = cr.utilization;
+        }
+        *total += cr.cycles;
+    }
+    return HN_OK;
+}
 
 int hn_cmd_hw_report(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "hetnas hw report: not implemented yet\n");
-    return 1;
+    const char *cmd = "hw report";
+    hn_resnet_spec spec = hn_resnet_spec_default();
+    const char *config_path = NULL;
+    bool json = false, have_homo = false, no_sim = false;
+    hn_op homo = {0, 0};
+    int samples = 0, seed = 1, input_bits = 8;
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        int r = hn_arg_model(cmd, argc, argv, &i, &spec, NULL);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (!strcmp(o, "--config")) {
+            if (!(config_path = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(o, "--homogeneous")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_pair(cmd, o, v, 1, HN_BITS_MAX, &homo.wbits,
+                             &homo.abits))
+                return 2;
+            have_homo = true;
+        } else if (!strcmp(o, "--samples")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, o, v, 0, 1000000, &samples)) return 2;
+        } else if (!strcmp(o, "--seed")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, o, v, 0, 2147483647, &seed)) return 2;
+        } else if (!strcmp(o, "--input-bits")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, o, v, 1, 8, &input_bits)) return 2;
+        } else if (!strcmp(o, "--no-sim")) {
+            no_sim = true;
+        } else if (!strcmp(o, "--json")) {
+            json = true;
+        } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(k_usage, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "hetnas hw report: unknown option '%s'\n%s", o,
+                    k_usage);
+            return 2;
+        }
+    }
+    if (!config_path == !have_homo) {
+        fprintf(stderr, "hetnas hw report: give exactly one of --config FILE "
+                "and --homogeneous BW,BA\n%s", k_usage);
+        return 2;
+    }
+    hn_arch *a = NULL;
+    hn_config *c = NULL, *rc_cfg = NULL;
+    layer_row *rows = NULL;
+    hn_layer_cost *per = NULL;
+    double *xb = NULL, *yc = NULL, *rx = NULL, *ry = NULL;
+    int *idx = NULL;
+    int rc = 1;
+    if (hn_arch_resnet(&spec, &a) != HN_OK) {
+        hn_arg_report(cmd);
+        return 2;
+    }
+    hn_status st = config_path ? hn_config_load(config_path, a, &c)
+                               : hn_config_homogeneous(a, homo, &c);
+    if (st != HN_OK) {
+        hn_arg_report(cmd);
+        rc = 2;
+        goto done;
+    }
+    const int L = hn_arch_n_layers(a);
+    rows = calloc((size_t)L, sizeof *rows);
+    per = calloc((size_t)L, sizeof *per);
+    if (!rows || !per) {
+        fprintf(stderr, "hetnas hw report: out of memory\n");
+        goto done;
+    }
+    hn_cost_opts copts = hn_cost_opts_default();
+    copts.input_bits = input_bits;
+    hn_layer_cost total;
+    if (hn_cost_network(a, c, &copts, per, &total) != HN_OK) {
+        hn_arg_report(cmd);
+        goto done;
+    }
+    hn_array_params p = hn_array_params_default();
+    uint64_t model_total = 0;
+    for (int l = 0; l < L; l++) {
+        rows[l].cost = per[l];
+        rows[l].measured = -1;
+    }
+    if (model_network(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
+        hn_arg_report(cmd);
+        goto done;
+    }
+
+    /* ---- measured on the RTL ------------------------------------------ */
+    bool measured = false;
+    uint64_t meas_total = 0;
+    double wall = 0;
+    int mismatches = 0;
+#ifdef HN_REPORT_HAVE_SIM
+    if (!no_sim) {
+        hn_sim *sim = NULL;
+        hn_sim_opts so = hn_sim_opts_default();
+        if (hn_sim_open(&so, &sim) != HN_OK) {
+            hn_arg_report(cmd);
+            goto done;
+        }
+        p = *hn_sim_params(sim);
+        if (model_network(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
+            hn_arg_report(cmd);
+            hn_sim_close(sim);
+            goto done;
+        }
+        hn_rng r;
+        hn_rng_seed(&r, (uint64_t)seed, 77);
+        double t0 = now_s();
+        for (int l = 0; l < L && st == HN_OK; l++) {
+            hn_hwjob job;
+            st = hn_array_layer_job(a, c, l, input_bits, &job);
+            if (st == HN_OK) st = hn_hwjob_alloc(&job);
+            if (st != HN_OK) break;
+            hn_hwjob_fill_random(&r, &job);
+            int oh, ow;
+            hn_hwjob_out_dims(&job, &oh, &ow);
+            size_t n = (size_t)job.c_out * oh * ow;
+            int32_t *acc = malloc(n * sizeof *acc), *ref = malloc(n * sizeof *ref);
+            uint64_t cyc = 0;
+            if (!acc || !ref) st = hn_fail(HN_ERR_NOMEM, "out of memory");
+            if (st == HN_OK) st = hn_sim_run(sim, &job, acc, &cyc);
+            if (st == HN_OK) st = hn_hwref_conv(&job, ref);
+            if (st == HN_OK) {
+                rows[l].measured = (int64_t)cyc;
+                rows[l].ok = !memcmp(acc, ref, n * sizeof *acc);
+                mismatches += !rows[l].ok;
+                meas_total += cyc;
+            }
+            free(acc);
+            free(ref);
+            hn_hwjob_free(&job);
+        }
+        wall = now_s() - t0;
+        hn_sim_close(sim);
+        if (st != HN_OK) {
+            hn_arg_report(cmd);
+            goto done;
+        }
+        measured = true;
+    }
+#else
+    (void)no_sim;
+#endif
+
+    /* ---- random configurations ------------------------------------------ */
+    double r_pearson = NAN, r_spearman = NAN;
+    if (samples > 0) {
+        const int T = hn_config_n_ops(c);
+        hn_op *ops = calloc((size_t)T, sizeof *ops);
+        int *counts = calloc((size_t)L * T, sizeof *counts);
+        xb = calloc((size_t)samples, sizeof *xb);
+        yc = calloc((size_t)samples, sizeof *yc);
+        rx = calloc((size_t)samples, sizeof *rx);
+        ry = calloc((size_t)samples, sizeof *ry);
+        idx = calloc((size_t)samples, sizeof *idx);
+        if (!ops || !counts || !xb || !yc || !rx || !ry || !idx) {
+            free(ops);
+            free(counts);
+            fprintf(stderr, "hetnas hw report: out of memory\n");
+            goto done;
+        }
+        for (int t = 0; t < T; t++) ops[t] = hn_config_op(c, t);
+        hn_rng r;
+        hn_rng_seed(&r, (uint64_t)seed, 78);
+        for (int s = 0; s < samples && st == HN_OK; s++) {
+            /* each layer: op proportions uniform on the simplex, then
+             * multinomial filter counts */
+            for (int l = 0; l < L; l++) {
+                double pr[HN_MAX_OPS];
+                for (int t = 0; t < T; t++)
+                    pr[t] = -log(1.0 - hn_rng_uniform(&r)) + 1e-12;
+                hn_rng_multinomial(&r, hn_arch_layer(a, l)->c_out, T, pr,
+                                   &counts[l * T]);
+            }
+            hn_config_free(rc_cfg);
+            rc_cfg = NULL;
+            hn_layer_cost tot = {0};
+            uint64_t cyc = 0;
+            st = hn_config_new(a, T, ops, counts, &rc_cfg);
+            if (st == HN_OK) st = hn_cost_network(a, rc_cfg, &copts, NULL, &tot);
+            if (st == HN_OK)
+                st = model_network(a, rc_cfg, input_bits, &p, NULL, &cyc);
+            xb[s] = (double)tot.bops;
+            yc[s] = (double)cyc;
+        }
+        free(ops);
+        free(counts);
+        if (st != HN_OK) {
+            hn_arg_report(cmd);
+            goto done;
+        }
+        r_pearson = pearson(xb, yc, samples);
+        ranks(xb, samples, rx, idx);
+        ranks(yc, samples, ry, idx);
+        r_spearman = pearson(rx, ry, samples);
+    }
+
+    /* ---- output ------------------------------------------------------------ */
+    double ideal_total = 0;
+    for (int l = 0; l < L; l++) ideal_total += rows[l].ideal;
+    if (json) {
+        hn_jw *w = hn_jw_new(0);
+        if (!w) goto done;
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "model");
+        hn_jw_str(w, hn_arch_model_name(a));
+        hn_jw_key(w, "array");
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "dm");
+        hn_jw_int(w, p.dm);
+        hn_jw_key(w, "dn");
+        hn_jw_int(w, p.dn);
+        hn_jw_key(w, "dk");
+        hn_jw_int(w, p.dk);
+        hn_jw_obj_end(w);
+        hn_jw_key(w, "measured");
+        hn_jw_bool(w, measured);
+        hn_jw_key(w, "layers");
+        hn_jw_arr_begin(w);
+        for (int l = 0; l < L; l++) {
+            hn_jw_obj_begin(w);
+            hn_jw_key(w, "name");
+            hn_jw_str(w, hn_arch_layer(a, l)->name);
+            hn_jw_key(w, "macs");
+            hn_jw_uint(w, rows[l].cost.macs);
+            hn_jw_key(w, "bops");
+            hn_jw_uint(w, rows[l].cost.bops);
+            hn_jw_key(w, "cycles");
+            if (rows[l].measured >= 0) hn_jw_int(w, rows[l].measured);
+            else hn_jw_null(w);
+            if (rows[l].measured >= 0) {
+                hn_jw_key(w, "matches_reference");
+                hn_jw_bool(w, rows[l].ok);
+            }
+            hn_jw_key(w, "model_cycles");
+            hn_jw_uint(w, rows[l].model);
+            hn_jw_key(w, "ideal_cycles");
+            hn_jw_double(w, rows[l].ideal);
+            hn_jw_key(w, "utilization");
+            hn_jw_double(w, rows[l].util);
+            hn_jw_obj_end(w);
+        }
+        hn_jw_arr_end(w);
+        hn_jw_key(w, "total");
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "macs");
+        hn_jw_uint(w, total.macs);
+        hn_jw_key(w, "bops");
+        hn_jw_uint(w, total.bops);
+        hn_jw_key(w, "cycles");
+        if (measured) hn_jw_uint(w, meas_total);
+        else hn_jw_null(w);
+        hn_jw_key(w, "model_cycles");
+        hn_jw_uint(w, model_total);
+        hn_jw_key(w, "utilization");
+        hn_jw_double(w, ideal_total / (double)model_total);
+        if (measured) {
+            hn_jw_key(w, "sim_wall_s");
+            hn_jw_double(w, wall);
+            hn_jw_key(w, "sim_cycles_per_s");
+            hn_jw_double(w, (double)meas_total / wall);
+        }
+        hn_jw_obj_end(w);
+        if (samples > 0) {
+            hn_jw_key(w, "samples");
+            hn_jw_obj_begin(w);
+            hn_jw_key(w, "n");
+            hn_jw_int(w, samples);
+            hn_jw_key(w, "seed");
+            hn_jw_int(w, seed);
+            hn_jw_key(w, "cycles_source");
+            hn_jw_str(w, "model");
+            hn_jw_key(w, "pearson");
+            hn_jw_double(w, r_pearson);
+            hn_jw_key(w, "spearman");
+            hn_jw_double(w, r_spearman);
+            hn_jw_obj_end(w);
+        }
+        hn_jw_obj_end(w);
+        if (hn_jw_status(w) == HN_OK) printf("%s\n", hn_jw_data(w, NULL));
+        hn_jw_free(w);
+    } else {
+        printf("%s on a Dm=%d x Dn=%d x Dk=%d bit-serial array (%d binary lanes)\n",
+               hn_arch_model_name(a), p.dm, p.dn, p.dk, p.dm * p.dn * p.dk);
+        printf("%-14s %12s %14s %12s %12s %12s %6s\n", "layer", "MACs", "BOPs",
+               "cycles", "model", "ideal", "util");
+        for (int l = 0; l < L; l++) {
+            char meas[32];
+            if (rows[l].measured >= 0)
+                snprintf(meas, sizeof meas, "%" PRId64 "%s", rows[l].measured,
+                         rows[l].ok ? "" : "!");
+            else
+                snprintf(meas, sizeof meas, "-");
+            printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
+                   " %12.0f %6.3f\n", hn_arch_layer(a, l)->name,
+                   rows[l].cost.macs, rows[l].cost.bops, meas, rows[l].model,
+                   rows[l].ideal, rows[l].util);
+        }
+        char meas[32];
+        if (measured) snprintf(meas, sizeof meas, "%" PRIu64, meas_total);
+        else snprintf(meas, sizeof meas, "-");
+        printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
+               " %12.0f %6.3f\n", "total", total.macs, total.bops, meas,
+               model_total, ideal_total, ideal_total / (double)model_total);
+        if (measured)
+            printf("measured on the RTL (Verilator): %.2f s wall, %.3g "
+                   "simulated cycles/s; %s\n", wall, (double)meas_total / wall,
+                   mismatches ? "MISMATCH with the C reference (marked !)"
+                              : "every layer matches the C reference");
+        else
+            printf("cycles: not measured (%s); model cycles are exact for "
+                   "the RTL\n",
+#ifdef HN_REPORT_HAVE_SIM
+                   "--no-sim"
+#else
+                   "this build has no Verilator model"
+#endif
+            );
+        if (samples > 0)
+            printf("%d random configurations (seed %d, op set of the "
+                   "configuration): BOPs vs model cycles: Pearson %.4f, "
+                   "Spearman %.4f\n", samples, seed, r_pearson, r_spearman);
+    }
+    rc = mismatches ? 1 : 0;
+done:
+    free(xb);
+    free(yc);
+    free(rx);
+    free(ry);
+    free(idx);
+    free(rows);
+    free(per);
+    hn_config_free(rc_cfg);
+    hn_config_free(c);
+    hn_arch_free(a);
+    return rc;
 }

@@ -3,7 +3,11 @@
  * Verilator cycle for cycle. */
 #include "hetnas/cycles.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "hetnas/arch.h"
+#include "hetnas/config.h"
 
 hn_array_params hn_array_params_default(void) {
     hn_array_params p;
@@ -166,5 +170,65 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
     out->ideal_cycles = (double)out->binary_macs /
                         ((double)p->dm * p->dn * p->dk);
     out->utilization = out->ideal_cycles / (double)cycles;
+    return HN_OK;
+}
+
+hn_status hn_array_layer_job(const hn_arch *a, const hn_config *c, int layer,
+                             int input_bits, hn_hwjob *job) {
+    memset(job, 0, sizeof *job);
+    if (layer < 0 || layer >= hn_arch_n_layers(a))
+        return hn_fail(HN_ERR_INVAL, "layer %d out of range", layer);
+    const hn_layer_desc *L = hn_arch_layer(a, layer);
+    job->k = L->k;
+    job->stride = L->stride;
+    job->pad = L->pad;
+    job->in_h = L->in_h;
+    job->in_w = L->in_w;
+    int *bits = malloc(sizeof(int) * (size_t)L->c_in);
+    if (!bits) return hn_fail(HN_ERR_NOMEM, "layer %s: out of memory", L->name);
+    hn_status st = hn_config_input_bits(c, a, layer, input_bits, bits);
+    for (int ch = 0; st == HN_OK && ch < L->c_in; ch++) {
+        int b = bits[ch];
+        if (!b) continue;
+        if (b > HN_BITS_MAX) {
+            st = hn_fail(HN_ERR_UNSUPPORTED, "layer %s: input channel %d is "
+                         "full precision; the array needs integer activations",
+                         L->name, ch);
+        } else if (job->n_in_groups &&
+                   job->in_groups[job->n_in_groups - 1].bits == b) {
+            job->in_groups[job->n_in_groups - 1].n++;
+        } else if (job->n_in_groups == HN_HW_MAX_GROUPS) {
+            st = hn_fail(HN_ERR_UNSUPPORTED, "layer %s: more than %d input "
+                         "channel groups", L->name, HN_HW_MAX_GROUPS);
+        } else {
+            job->in_groups[job->n_in_groups++] = (hn_hw_group){1, b};
+        }
+    }
+    free(bits);
+    HN_TRY(st);
+    for (int t = 0; t < hn_config_n_ops(c); t++) {
+        int n = hn_config_count(c, layer, t);
+        if (!n) continue;
+        int wb = hn_config_op(c, t).wbits;
+        if (wb > HN_BITS_MAX)
+            return hn_fail(HN_ERR_UNSUPPORTED, "layer %s: op %d has full "
+                           "precision weights; the array needs integer "
+                           "weights", L->name, t);
+        if (job->n_out_groups &&
+            job->out_groups[job->n_out_groups - 1].bits == wb) {
+            job->out_groups[job->n_out_groups - 1].n += n;
+        } else if (job->n_out_groups == HN_HW_MAX_GROUPS) {
+            return hn_fail(HN_ERR_UNSUPPORTED, "layer %s: more than %d filter "
+                           "groups", L->name, HN_HW_MAX_GROUPS);
+        } else {
+            job->out_groups[job->n_out_groups++] = (hn_hw_group){n, wb};
+        }
+    }
+    if (!job->n_in_groups || !job->n_out_groups)
+        return hn_fail(HN_ERR_INVAL, "layer %s: no active channels/filters",
+                       L->name);
+    for (int g = 0; g < job->n_in_groups; g++) job->c_in += job->in_groups[g].n;
+    for (int g = 0; g < job->n_out_groups; g++)
+        job->c_out += job->out_groups[g].n;
     return HN_OK;
 }

@@ -74,6 +74,16 @@ uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
                         hn_cycle_report *out);
 
+/* The geometry and groups of searchable layer `layer` of a configuration
+ * as a job (weights/acts left NULL; hn_hwjob_alloc them to run it): active
+ * input channels grouped by their bits (config.h hn_config_input_bits,
+ * `input_bits` for the stem), active filters grouped by op.  Full-precision
+ * ops are HN_ERR_UNSUPPORTED, naming the layer. */
+typedef struct hn_arch hn_arch;
+typedef struct hn_config hn_config;
+hn_status hn_array_layer_job(const hn_arch *a, const hn_config *c, int layer,
+                             int input_bits, hn_hwjob *job);
+
 #ifdef __cplusplus
 }
 #endif
