@@ -199,6 +199,8 @@ static int run_check(const hn_arch *arch, int bits, const char *python,
                     nr += (double)o[off + j] * o[off + j];
                 }
                 double rel = sqrt(nd) / (sqrt(nr) + 1e-12);
+                if (getenv("HN_BENCH_CHECK_VERBOSE"))
+                    printf("check_%s %s rel_diff=%.3g norm=%.3g\n", tag, q.name, rel, sqrt(nr));
                 if (rel > worst) { worst = rel; wname = q.name; }
             }
             off += q.numel;
@@ -274,10 +276,12 @@ int main(int argc, char **argv) {
     snprintf(script, sizeof script, "%s/train_throughput_torch.py", HN_BENCH_DIR);
     printf("bench=train_throughput model=resnet20 input=3x32x32 batch=%d "
            "threads=%d iters=%d rounds=%d\n", n, threads, iters, rounds);
+    if (getenv("HN_BENCH_CHECK_ONLY")) rounds = 0;
     double best_ours[N_MODES] = {0}, best_torch[N_MODES] = {0};
     int torch_ok = !no_torch;
     if (torch_ok) {
-        run_check(arch, HN_BITS_FP, python, script, input, threads, x, y, n);
+        if (!getenv("HN_BENCH_CHECK_Q_ONLY"))
+            run_check(arch, HN_BITS_FP, python, script, input, threads, x, y, n);
         run_check(arch, 2, python, script, input, threads, x, y, n);
     }
     for (int rd = 0; rd < rounds; rd++) {

@@ -16,16 +16,33 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+QUANT_IMPL = "fused"
+
+
 def fake_quant(x, clamp, levels_lo, levels_hi, axis):
-    """Per-channel fake quantization with a learned clamp through PyTorch's
-    fused kernel: q = s * clamp(round(x / s), lo, hi), s = |clamp| / hi.  Its
-    gradients are the STE ones hetnas uses: dq/dx = 1 inside the clamp range,
-    dq/dclamp = (round(x/s) - x/s)/hi inside and the bound's sign outside."""
+    """Per-channel fake quantization with a learned clamp a = |clamp|,
+    q = s * clamp(round(x / s), lo, hi), s = a / hi.
+
+    "fused" (timed): PyTorch's fused LSQ kernel, the fastest fake-quant
+    PyTorch has; its STE passes dq/dx = 1 where round(x/s) lies in [lo, hi],
+    i.e. half a bin wider than the clamp range.
+    "explicit" (the correctness check): clamp then round with a
+    straight-through estimator, exactly hetnas' gradients: dq/dx = 1 inside
+    the clamp range, dq/da = (round(x/s) - x/s)/hi inside, +-1 beyond."""
     hi = float(levels_hi)
-    scale = clamp.abs() / hi
-    zp = torch.zeros(clamp.shape[0], dtype=torch.float32)
-    return torch._fake_quantize_learnable_per_channel_affine(
-        x, scale, zp, axis, levels_lo, levels_hi, 1.0)
+    if QUANT_IMPL == "fused":
+        scale = clamp.abs() / hi
+        zp = torch.zeros(clamp.shape[0], dtype=torch.float32)
+        return torch._fake_quantize_learnable_per_channel_affine(
+            x, scale, zp, axis, levels_lo, levels_hi, 1.0)
+    shape = [1] * x.dim()
+    shape[axis] = -1
+    a = clamp.abs().view(shape)
+    s = a / hi
+    xc = torch.minimum(x, a)
+    xc = torch.maximum(xc, -a) if levels_lo < 0 else F.relu(xc)
+    v = xc / s
+    return (v + (torch.round(v) - v).detach()) * s
 
 
 class QConv(nn.Conv2d):
@@ -42,7 +59,9 @@ class QConv(nn.Conv2d):
         w = self.weight
         if self.wbits == 1:
             a = self.weight_clamp.abs().view(-1, 1, 1, 1)
-            w = a * (torch.sign(w) + (w - w.detach()))  # STE
+            ad = a.detach()
+            wc = torch.maximum(torch.minimum(w, ad), -ad)
+            w = a * torch.where(w >= 0, 1.0, -1.0) + (wc - wc.detach())  # STE
         elif self.wbits < 32:
             levels = 2 ** (self.wbits - 1) - 1
             w = fake_quant(w, self.weight_clamp, -levels, levels, 0)
@@ -127,6 +146,8 @@ def check(prefix, x, y, bits):
     their float32 data), runs one train-mode forward/backward and writes
     logits then each listed tensor's gradient (NaN for buffers and names
     torch lacks) to prefix.out.bin."""
+    global QUANT_IMPL
+    QUANT_IMPL = "explicit"
     m = ResNet(3, bits, bits)
     sd = m.state_dict()
     raw = np.fromfile(prefix + ".bin", dtype=np.float32)

@@ -13,7 +13,8 @@ typedef ulong hn_word; /* one 64-bit bit-plane word */
 typedef int hn_i32;
 typedef uint hn_u32;
 typedef long hn_i64;
-#define HN_KERNEL __kernel
+/* One work-item runs the whole job (a single-task kernel for Vitis too). */
+#define HN_KERNEL __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 #define HN_GLOBAL __global
 /* Kernel-scope scratch (one work-item runs the whole job, like a Vitis
  * single-task kernel); __local keeps it off the private stack. */
@@ -31,14 +32,15 @@ typedef int64_t hn_i64;
 #define HN_GLOBAL
 #define HN_SCRATCH
 #define HN_RESTRICT __restrict
-#if defined(__SYNTHESIS__) || !defined(__GNUC__)
-/* Synthesis (and non-GNU compilers): a plain adder-tree popcount. */
+/* A plain adder-tree popcount, what synthesis gets (tested against the
+ * builtin in tests/test_hls.c). */
 static inline int hn_popcount64(hn_word x) {
     x = x - ((x >> 1) & 0x5555555555555555ULL);
     x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
     x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
     return (int)((x * 0x0101010101010101ULL) >> 56);
 }
+#if defined(__SYNTHESIS__) || !defined(__GNUC__)
 #define HN_POPCOUNT(x) hn_popcount64(x)
 #else
 #define HN_POPCOUNT(x) __builtin_popcountll(x)

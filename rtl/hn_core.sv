@@ -2,7 +2,7 @@
 // (weights, activations, row descriptors) are filled by the host or a DMA
 // through the write ports, then start_i runs one job: hn_ctrl walks the
 // tiles, hn_array accumulates AND-popcounts, hn_drain retires every tile
-// into hn_accmem, where res_addr_i reads the int32 results.
+// into the result memory, where res_addr_i reads the int32 results.
 //
 //   ctrl (addr) -> ram (1 cycle) -> dpu popcount (1) -> dpu acc (1) -> drain
 //
@@ -20,39 +20,39 @@ module hn_core #(
   parameter int unsigned W_AW   = 13,
   parameter int unsigned A_AW   = 14
 ) (
-  input  logic                    clk_i,
-  input  logic                    rst_ni,
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
   // job configuration (stable from start_i until done_o)
-  input  logic [W_AW-1:0]         cfg_mt_i,
-  input  logic [PT_W:0]           cfg_pt_i,
-  input  logic [3:0]              cfg_ba_i,
-  input  logic [KW_W-1:0]         cfg_kw_i,
-  input  logic [BA_MAX*KW_W-1:0]  cfg_nc_i,
-  input  logic                    start_i,
-  output logic                    busy_o,
-  output logic                    done_o,
-  output logic [31:0]             cycles_o,
+  input  logic [W_AW-1:0]          cfg_mt_i,
+  input  logic [PT_W:0]            cfg_pt_i,
+  input  logic [3:0]               cfg_ba_i,
+  input  logic [KW_W-1:0]          cfg_kw_i,
+  input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,
+  input  logic                     start_i,
+  output logic                     busy_o,
+  output logic                     done_o,
+  output logic [31:0]              cycles_o,
   // buffer write ports
-  input  logic                    wmem_we_i,
-  input  logic [W_AW-1:0]         wmem_addr_i,
-  input  logic [DM*DK-1:0]        wmem_data_i,
-  input  logic                    amem_we_i,
-  input  logic [A_AW-1:0]         amem_addr_i,
-  input  logic [DN*DK-1:0]        amem_data_i,
-  input  logic                    mmem_we_i,
-  input  logic [W_AW-1:0]         mmem_addr_i,
-  input  logic [DM*(FILT_W+6)-1:0] mmem_data_i,
+  input  logic                     wmem_we_i,
+  input  logic [W_AW-1:0]          wmem_addr_i,
+  input  logic [DM*DK-1:0]         wmem_data_i,
+  input  logic                     amem_we_i,
+  input  logic [A_AW-1:0]          amem_addr_i,
+  input  logic [DN*DK-1:0]         amem_data_i,
+  input  logic                     mmem_we_i,
+  input  logic [W_AW-1:0]          mmem_addr_i,
+  input  logic [DM*(FILT_W+3)-1:0] mmem_data_i,
   // result read port (one cycle latency): address {pt, filter}
-  input  logic [FILT_W+PT_W-1:0]  res_addr_i,
-  output logic [DN*32-1:0]        res_data_o
+  input  logic [FILT_W+PT_W-1:0]   res_addr_i,
+  output logic [DN*32-1:0]         res_data_o
 );
-  localparam int unsigned META_W = FILT_W + 6;
+  localparam int unsigned META_W = FILT_W + 3;
 
-  // ---- job state (declared first: the controller start depends on it) ------
+  // ---- job state -------------------------------------------------------------
   logic        running_q, first_q, idle;
   logic [31:0] cycles_q;
 
-  // ---- controller ----------------------------------------------------------
+  // ---- controller ------------------------------------------------------------
   logic              ctrl_busy;
   logic              tok0_valid, tok0_clear, tok0_shift, tok0_last;
   logic [PT_W-1:0]   tok0_pt;
@@ -86,7 +86,7 @@ module hn_core #(
     .maddr_o     (maddr)
   );
 
-  // ---- bit-plane buffers ---------------------------------------------------
+  // ---- bit-plane buffers -----------------------------------------------------
   logic [DM*DK-1:0]     w_word;
   logic [DN*DK-1:0]     a_word;
   logic [DM*META_W-1:0] meta1;
@@ -119,7 +119,7 @@ module hn_core #(
     .rdata_o (meta1)
   );
 
-  // ---- token pipeline (aligned with the data) ------------------------------
+  // ---- token pipeline (aligned with the data) --------------------------------
   logic                 valid1, clear1, shift1, last1, valid2, last2, valid3, last3;
   logic [PT_W-1:0]      pt1, pt2, pt3;
   logic [DM*META_W-1:0] meta2, meta3;
@@ -147,7 +147,7 @@ module hn_core #(
     if (last2) meta3 <= meta2;
   end
 
-  // ---- array ---------------------------------------------------------------
+  // ---- array -----------------------------------------------------------------
   logic [DM*DN*ACC_W-1:0] acc;
 
   hn_array #(
@@ -166,10 +166,10 @@ module hn_core #(
     .acc_o   (acc)
   );
 
-  // ---- drain + accumulator memory -------------------------------------------
+  // ---- drain + result memory ---------------------------------------------------
   logic                   drain_busy, capture;
   logic [FILT_W+PT_W-1:0] mem_addr;
-  logic [DN*32-1:0]       mem_rdata, mem_wdata;
+  logic [DN*32-1:0]       mem_wdata;
   logic                   mem_we;
 
   assign capture = valid3 && last3;
@@ -189,22 +189,19 @@ module hn_core #(
     .meta_i      (meta3),
     .pt_i        (pt3),
     .busy_o      (drain_busy),
-    .mem_addr_o  (mem_addr),
-    .mem_rdata_i (mem_rdata),
     .mem_we_o    (mem_we),
+    .mem_addr_o  (mem_addr),
     .mem_wdata_o (mem_wdata)
   );
 
-  hn_accmem #(.WIDTH(DN*32), .AW(FILT_W+PT_W)) u_accmem (
-    .clk_i      (clk_i),
-    .rst_ni     (rst_ni),
-    .rd_addr_i  (mem_addr),
-    .rd_data_o  (mem_rdata),
-    .we_i       (mem_we),
-    .waddr_i    (mem_addr),
-    .wdata_i    (mem_wdata),
-    .rd2_addr_i (res_addr_i),
-    .rd2_data_o (res_data_o)
+  hn_ram #(.WIDTH(DN*32), .AW(FILT_W+PT_W)) u_resmem (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .we_i    (mem_we),
+    .waddr_i (mem_addr),
+    .wdata_i (mem_wdata),
+    .raddr_i (res_addr_i),
+    .rdata_o (res_data_o)
   );
 
   // ---- job state -------------------------------------------------------------
@@ -213,10 +210,12 @@ module hn_core #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       running_q <= 1'b0;
+      first_q   <= 1'b0;
       done_o    <= 1'b0;
       cycles_q  <= '0;
     end else begin
-      done_o <= 1'b0;
+      done_o  <= 1'b0;
+      first_q <= start_i && !running_q;
       if (start_i && !running_q) begin
         running_q <= 1'b1;
         cycles_q  <= 32'd1;
@@ -229,11 +228,6 @@ module hn_core #(
         end
       end
     end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) first_q <= 1'b0;
-    else         first_q <= start_i && !running_q;
   end
 
   assign busy_o   = running_q;

@@ -159,18 +159,19 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     HN_TRY(hn_hwjob_validate(job, p.wbits_max, p.abits_max));
     const int k = job->k, kk = k * k, c_in = pl.c_in, c_out = pl.c_out;
     const int K = kk * c_in;  // reduction length in image order
-    const int meta_w = p.filt_w + 6;
+    const int meta_w = p.filt_w + 3;
 
     // Per filter: its bits; per sorted rank: the original channel.
     std::vector<int> fbits(static_cast<std::size_t>(c_out));
     for (int g = 0, f = 0; g < job->n_out_groups; g++)
         for (int i = 0; i < job->out_groups[g].n; i++) fbits[static_cast<std::size_t>(f++)] = job->out_groups[g].bits;
 
-    // ---- weights and row descriptors: rows (f, i) in filter order --------
+    // ---- weights and row descriptors: rows (f, i), filters in order, each
+    // filter's weight planes MSB first (hn_drain applies them Horner-style)
     Bits wword(p.dm * p.dk), mword(p.dm * meta_w);
     std::vector<int> row_f, row_i;
     for (int f = 0; f < c_out; f++)
-        for (int i = 0; i < fbits[static_cast<std::size_t>(f)]; i++) {
+        for (int i = fbits[static_cast<std::size_t>(f)] - 1; i >= 0; i--) {
             row_f.push_back(f);
             row_i.push_back(i);
         }
@@ -181,11 +182,11 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
             if (r >= pl.rows) continue;
             int f = row_f[static_cast<std::size_t>(r)], i = row_i[static_cast<std::size_t>(r)];
             int bw = fbits[static_cast<std::size_t>(f)];
+            // {valid, first (MSB plane), last (plane 0), filt}
             uint32_t meta = static_cast<uint32_t>(f) |
-                            static_cast<uint32_t>(i) << p.filt_w |
-                            static_cast<uint32_t>(i == bw - 1) << (p.filt_w + 3) |
-                            static_cast<uint32_t>(i == 0) << (p.filt_w + 4) |
-                            1u << (p.filt_w + 5);
+                            static_cast<uint32_t>(i == 0) << p.filt_w |
+                            static_cast<uint32_t>(i == bw - 1) << (p.filt_w + 1) |
+                            1u << (p.filt_w + 2);
             mword.put_field(m * meta_w, meta_w, meta);
         }
         put(s->top->mmem_data_i, mword.w);

@@ -114,6 +114,7 @@ expect_err does_not_exist.json ref "does_not_exist.json"
 "$CLI" hw run --backend ref >/dev/null 2>&1; [ $? -eq 2 ] || fail "missing --job: exit != 2"
 "$CLI" hw run --job "$S" --backend fpga >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown backend: exit != 2"
 "$CLI" hw frobnicate >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown subcommand: exit != 2"
+"$CLI" hw run --job "$S" --backend ref --cycle-cap 10 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--cycle-cap with ref: exit != 2"
 
 if [ $fails -ne 0 ]; then
   echo "e2e_hw_run: $fails failure(s)"

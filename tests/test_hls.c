@@ -121,6 +121,20 @@ static void test_pack_layout(void **st) {
     hn_hwjob_free(&j);
 }
 
+/* The adder-tree popcount synthesis uses equals the builtin. */
+static void test_popcount(void **st) {
+    (void)st;
+    hn_rng r;
+    hn_rng_seed(&r, 64, 9);
+    assert_int_equal(hn_popcount64(0), 0);
+    assert_int_equal(hn_popcount64(~(hn_word)0), 64);
+    for (int i = 0; i < 10000; i++) {
+        hn_word x = hn_rng_u64(&r);
+        if (i % 3 == 0) x &= hn_rng_u64(&r); /* sparser words too */
+        assert_int_equal(hn_popcount64(x), __builtin_popcountll(x));
+    }
+}
+
 /* Every (b_w, b_a) pair, b_w 1..8 (1 = binary), b_a 1..8. */
 static void test_all_op_pairs(void **st) {
     (void)st;
@@ -471,6 +485,7 @@ static void test_three_way(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_popcount),
         cmocka_unit_test(test_pack_layout),
         cmocka_unit_test(test_all_op_pairs),
         cmocka_unit_test(test_random_mixed),

@@ -229,6 +229,28 @@ static void test_requant(void **st) {
     assert_int_equal(hn_hwref_requant(&rq, acc, 6, out), HN_ERR_RANGE);
     assert_non_null(strstr(hn_error_msg(), "shift[0]"));
 
+    /* Extremes stay exact: (-2^31)(-2^31) + 2^62-1 = 2^63-1, plus 2^61,
+     * floor-divided by 2^62 = 2 (2.5 - 2^-62). */
+    {
+        const int32_t ea[1] = {INT32_MIN};
+        int32_t em[1] = {INT32_MIN};
+        int64_t eb[1] = {((int64_t)1 << 62) - 1};
+        int es[1] = {62};
+        hn_hwrq erq = {1, em, eb, es, NULL, 0};
+        int32_t eo[1];
+        assert_int_equal(hn_hwref_requant(&erq, ea, 1, eo), HN_OK);
+        assert_int_equal(eo[0], 2);
+        eb[0] = -eb[0]; /* 2^62 - 2^62 + 1 + 2^61 -> 0 */
+        assert_int_equal(hn_hwref_requant(&erq, ea, 1, eo), HN_OK);
+        assert_int_equal(eo[0], 0);
+        es[0] = 0; /* no shift: 1 saturates nowhere */
+        assert_int_equal(hn_hwref_requant(&erq, ea, 1, eo), HN_OK);
+        assert_int_equal(eo[0], 1);
+        eb[0] = 0; /* 2^62 saturates to INT32_MAX */
+        assert_int_equal(hn_hwref_requant(&erq, ea, 1, eo), HN_OK);
+        assert_int_equal(eo[0], INT32_MAX);
+    }
+
     /* Real scale 0.75, offset 1.5: mult * 2^-shift == 0.75 exactly. */
     int32_t m;
     int sh;

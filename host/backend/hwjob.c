@@ -1,5 +1,5 @@
 /* hn_hwjob_*: the conv layer job of the bit-serial hardware: geometry and
- * value checks, allocation, the JSON job file (docs/hwjob.md) and seeded
+ * value checks, allocation, the JSON job file (docs/formats.md) and seeded
  * random jobs for tests. */
 #include "hetnas/hwjob.h"
 

@@ -67,17 +67,12 @@ hn_status hn_hwref_requant(const hn_hwrq *rq, const int32_t *acc, long hw,
         const int64_t hi = rq->relu ? ((int64_t)1 << rq->bits[f]) - 1 : INT32_MAX;
         const int64_t lo = rq->relu ? 0 : INT32_MIN;
         for (long i = 0; i < hw; i++) {
-            /* |a*m| < 2^62 and |b| < 2^62, so v + half fits int64. */
-            int64_t v = (int64_t)acc[(size_t)f * hw + i] * m + b;
-            /* >> on negative int64 is arithmetic with gcc/clang (C11 leaves
-             * it implementation-defined); floor division written out keeps
-             * it portable. */
-            int64_t t = v + half;
-            int64_t r = sh == 0 ? t
-                        : (t >= 0 ? t >> sh
-                                  : -((-(t + 1)) >> sh) - 1);
-            if (r < lo) r = lo;
-            if (r > hi) r = hi;
+            /* |a*m| <= 2^62 and |b| < 2^62: exact in 128 bits. */
+            __int128 t = (__int128)acc[(size_t)f * hw + i] * m + b + half;
+            /* Floor division by 2^sh written out (>> of a negative value
+             * is implementation-defined in C11). */
+            __int128 q = t >= 0 ? t >> sh : -((-(t + 1)) >> sh) - 1;
+            int64_t r = q < lo ? lo : q > hi ? hi : (int64_t)q;
             out[(size_t)f * hw + i] = (int32_t)r;
         }
     }

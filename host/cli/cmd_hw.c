@@ -1,4 +1,4 @@
-/* hetnas hw: `run` executes a conv job file (docs/hwjob.md) on one of the
+/* hetnas hw: `run` executes a conv job file (docs/formats.md) on one of the
  * integer hardware models; `report` is cmd_hw_report.c. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@ static const char *k_usage =
     "[--json]\n"
     "                     [--trace FILE.fst] [--cycle-cap N]  (verilator)\n"
     "       hetnas hw report ...   (hetnas hw report --help)\n"
-    "run: executes one conv layer job (JSON, docs/hwjob.md) and prints the\n"
+    "run: executes one conv layer job (JSON, docs/formats.md) and prints the\n"
     "int32 accumulators (c_out, out_h, out_w).  Backends: ref = the C\n"
     "reference (default), csim = the HLS kernel compiled as C, verilator =\n"
     "the RTL (builds with Verilator only; also prints measured cycles and the\n"
@@ -72,12 +72,12 @@ static hn_status run_verilator(const hn_hwjob *job, const char *trace,
 #endif
 }
 
-static void print_json(const char *backend, const hn_hwjob *job,
-                       const hw_result *r) {
+static int print_json(const char *backend, const hn_hwjob *job,
+                      const hw_result *r) {
     hn_jw *w = hn_jw_new(0);
     if (!w) {
         fprintf(stderr, "hetnas hw run: out of memory\n");
-        return;
+        return 1;
     }
     size_t n = (size_t)job->c_out * r->out_h * r->out_w;
     hn_jw_obj_begin(w);
@@ -104,11 +104,17 @@ static void print_json(const char *backend, const hn_hwjob *job,
         hn_jw_int(w, r->passes);
     }
     hn_jw_obj_end(w);
+    if (hn_jw_status(w) != HN_OK) {
+        fprintf(stderr, "hetnas hw run: out of memory writing JSON\n");
+        hn_jw_free(w);
+        return 1;
+    }
     size_t len;
     const char *text = hn_jw_data(w, &len);
     fwrite(text, 1, len, stdout);
     fputc('\n', stdout);
     hn_jw_free(w);
+    return 0;
 }
 
 static void print_summary(const char *backend, const hn_hwjob *job,
@@ -194,6 +200,11 @@ static int cmd_run(int argc, char **argv) {
                 "(ref|csim|verilator)\n", backend);
         return 2;
     }
+    if ((trace || cycle_cap) && strcmp(backend, "verilator")) {
+        fprintf(stderr, "hetnas hw run: --trace and --cycle-cap apply to "
+                "--backend verilator only\n");
+        return 2;
+    }
     hn_hwjob job;
     if (hn_hwjob_load(job_path, &job) != HN_OK) {
         fprintf(stderr, "hetnas hw run: %s\n", hn_error_msg());
@@ -220,7 +231,7 @@ static int cmd_run(int argc, char **argv) {
         fprintf(stderr, "hetnas hw run: %s: --backend %s: %s\n", job_path,
                 backend, hn_error_msg());
     if (rc == 0) {
-        if (json) print_json(backend, &job, &r);
+        if (json) rc = print_json(backend, &job, &r);
         else print_summary(backend, &job, &r);
     }
     free(r.acc);

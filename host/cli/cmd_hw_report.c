@@ -200,7 +200,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
 
     /* ---- measured on the RTL ------------------------------------------ */
     bool measured = false;
-    uint64_t meas_total = 0;
+    uint64_t meas_total = 0, ticks = 0;
     double wall = 0;
     int mismatches = 0;
 #ifdef HN_REPORT_HAVE_SIM
@@ -245,6 +245,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_hwjob_free(&job);
         }
         wall = now_s() - t0;
+        hn_sim_stats(sim, NULL, &ticks);
         hn_sim_close(sim);
         if (st != HN_OK) {
             hn_arg_report(cmd);
@@ -373,6 +374,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_jw_double(w, wall);
             hn_jw_key(w, "sim_cycles_per_s");
             hn_jw_double(w, (double)meas_total / wall);
+            hn_jw_key(w, "sim_ticks");
+            hn_jw_uint(w, ticks);
         }
         hn_jw_obj_end(w);
         if (samples > 0) {
@@ -417,8 +420,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
                " %12.0f %6.3f\n", "total", total.macs, total.bops, meas,
                model_total, ideal_total, ideal_total / (double)model_total);
         if (measured)
-            printf("measured on the RTL (Verilator): %.2f s wall, %.3g "
-                   "simulated cycles/s; %s\n", wall, (double)meas_total / wall,
+            printf("measured on the RTL (Verilator): %.2f s wall for the whole "
+                   "network (packing, loading, running, read-back, C reference "
+                   "check), %.3g array cycles/s, %.3g clock ticks/s (%" PRIu64
+                   " ticks incl. buffer loads); %s\n", wall,
+                   (double)meas_total / wall, (double)ticks / wall, ticks,
                    mismatches ? "MISMATCH with the C reference (marked !)"
                               : "every layer matches the C reference");
         else

@@ -705,7 +705,7 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
     size_t P0 = (size_t)n * y0->g.oh * y0->g.ow;
     hn_k_bn_add_act_fwd(P0, y0->cout_buf, y0->cout_a, y0->scale, y0->shift, NULL,
                         0, NULL, NULL, m->s0.C, m->s0.clamp, m->s0.levels,
-                        m->s0.pre, m->s0.out);
+                        train ? m->s0.pre : NULL, m->s0.out);
     tb += now_s() - ta;
     const float *in = m->s0.out;
     for (int b = 0; b < m->nb; b++) {
@@ -720,7 +720,7 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
         size_t P1 = (size_t)n * y1->g.oh * y1->g.ow;
         hn_k_bn_add_act_fwd(P1, y1->cout_buf, y1->cout_a, y1->scale, y1->shift,
                             NULL, 0, NULL, NULL, k->s1.C, k->s1.clamp,
-                            k->s1.levels, k->s1.pre, k->s1.out);
+                            k->s1.levels, train ? k->s1.pre : NULL, k->s1.out);
         tb += now_s() - ta; ta = now_s();
         HN_TRY(conv_fwd(m, y2, k->s1.out));
         if (yd) HN_TRY(conv_fwd(m, yd, in));
@@ -732,7 +732,8 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
         hn_k_bn_add_act_fwd(P2, y2->cout_buf, y2->cout_a, y2->scale, y2->shift,
                             yd ? yd->cout_buf : in, yd ? yd->cout_a : k->win,
                             yd ? yd->scale : NULL, yd ? yd->shift : NULL, k->wout,
-                            k->s2.clamp, k->s2.levels, k->s2.pre, k->s2.out);
+                            k->s2.clamp, k->s2.levels, train ? k->s2.pre : NULL,
+                            k->s2.out);
         tb += now_s() - ta;
         in = k->s2.out;
     }

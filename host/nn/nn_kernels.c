@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef HN_HAVE_OPENMP
-#include <omp.h>
+/* OpenMP pragmas vanish (without warnings) when built without OpenMP. */
+#ifdef _OPENMP
+#define HN_PRAGMA(x) _Pragma(#x)
+#else
+#define HN_PRAGMA(x)
 #endif
+#define OMP_FOR HN_PRAGMA(omp parallel for schedule(static))
+#define OMP_SIMD HN_PRAGMA(omp simd)
 
 /* Pixel block of the deterministic reductions: partial sums per block in
  * float, combined in block order in double, so results do not depend on the
@@ -24,7 +29,7 @@ void hn_conv_geom_finish(hn_conv_geom *g) {
 void hn_k_conv_fwd(const hn_conv_geom *g, const float *x, const float *wt,
                    float *y) {
     const int k = g->k, cin = g->cin, cout = g->cout;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (int b = 0; b < g->n; b++)
         for (int oy = 0; oy < g->oh; oy++)
             for (int ox = 0; ox < g->ow; ox++) {
@@ -53,7 +58,7 @@ void hn_k_conv_fwd(const hn_conv_geom *g, const float *x, const float *wt,
 void hn_k_conv_bwd_data(const hn_conv_geom *g, const float *dy,
                         const float *wt, float *dx) {
     const int k = g->k, cin = g->cin, cout = g->cout;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (int b = 0; b < g->n; b++) {
         float *dxb = dx + (size_t)b * g->h * g->w * cin;
         memset(dxb, 0, sizeof(float) * (size_t)g->h * g->w * cin);
@@ -84,7 +89,7 @@ void hn_k_conv_bwd_data(const hn_conv_geom *g, const float *dy,
 void hn_k_conv_bwd_weights(const hn_conv_geom *g, const float *x,
                            const float *dy, float *dw) {
     const int k = g->k, cin = g->cin, cout = g->cout;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (int co = 0; co < cout; co++) {
         float *dwp = dw + (size_t)co * cin * k * k;
         for (int i = 0; i < cin * k * k; i++) dwp[i] = 0.0f;
@@ -126,7 +131,7 @@ HN_CLONES static void rows_stats(const float *restrict x, size_t p0, size_t p1,
     for (int c = 0; c < C; c++) s[c] = q[c] = 0.0f;
     for (size_t p = p0; p < p1; p++) {
         const float *restrict xp = x + p * C;
-#pragma omp simd
+OMP_SIMD
         for (int c = 0; c < C; c++) {
             float d = xp[c] - x0[c];
             s[c] += d;
@@ -141,7 +146,7 @@ void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var) {
     HN_ASSERT(part);
     /* Shift by the first pixel to keep the one-pass variance accurate. */
     const float *x0 = x;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
         rows_stats(x, blk * HN_RBLK, p1, C, x0, part + blk * 2 * C,
@@ -200,7 +205,7 @@ HN_CLONES static void rows_act_fwd(const float *restrict x, size_t p0,
     for (size_t p = p0; p < p1; p++) {
         const float *restrict xp = x + p * C;
         float *restrict yp = y + p * C;
-#pragma omp simd
+OMP_SIMD
         for (int c = 0; c < C; c++) {
             float v = xp[c] > 0.0f ? xp[c] : 0.0f;
             v = v < hi[c] ? v : hi[c];
@@ -214,7 +219,7 @@ void hn_k_act_fwd(const float *x, size_t P, int C, const float *clamp,
     act_consts k;
     act_consts_init(&k, C, clamp, levels);
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
         rows_act_fwd(x, blk * HN_RBLK, p1, C, &k, y);
@@ -234,7 +239,7 @@ HN_CLONES static void rows_act_bwd(const float *restrict x, size_t p0,
         const float *restrict g2 = dy2 ? dy2 + p * ldy2 : NULL;
         float *restrict dxp = dx + p * C;
         if (g2) {
-#pragma omp simd
+OMP_SIMD
             for (int c = 0; c < C; c++) {
                 float g = gp[c] + g2[c], xv = xp[c];
                 int in = xv > 0.0f && xv < hi[c];
@@ -245,7 +250,7 @@ HN_CLONES static void rows_act_bwd(const float *restrict x, size_t p0,
                 pc[c] += g * dcl;
             }
         } else {
-#pragma omp simd
+OMP_SIMD
             for (int c = 0; c < C; c++) {
                 float g = gp[c], xv = xp[c];
                 int in = xv > 0.0f && xv < hi[c];
@@ -267,7 +272,7 @@ void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
     float *part = calloc(nb * (size_t)C, sizeof(float));
     HN_ASSERT(part);
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
         rows_act_bwd(x, blk * HN_RBLK, p1, C, &k, dy, ldy, dy2, ldy2, dx,
@@ -301,16 +306,16 @@ HN_CLONES static void rows_bn_add_act(size_t p0, size_t p1,
         const float *restrict xp = x + p * C1;
         const float *restrict rp = r ? r + p * C2 : NULL;
         if (!r) {
-#pragma omp simd
+OMP_SIMD
             for (int c = 0; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
         } else if (rscale) {
-#pragma omp simd
+OMP_SIMD
             for (int c = 0; c < cmin; c++)
                 v[c] = xp[c] * scale[c] + shift[c] + rp[c] * rscale[c] + rshift[c];
             for (int c = cmin; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
             for (int c = cmin; c < C2; c++) v[c] = rp[c] * rscale[c] + rshift[c];
         } else {
-#pragma omp simd
+OMP_SIMD
             for (int c = 0; c < cmin; c++)
                 v[c] = xp[c] * scale[c] + shift[c] + rp[c];
             for (int c = cmin; c < C1; c++) v[c] = xp[c] * scale[c] + shift[c];
@@ -318,7 +323,7 @@ HN_CLONES static void rows_bn_add_act(size_t p0, size_t p1,
         }
         for (int c = cmax; c < Cout; c++) v[c] = 0.0f;
         float *restrict op = out + p * Cout;
-#pragma omp simd
+OMP_SIMD
         for (int c = 0; c < Cout; c++) {
             float u = v[c] > 0.0f ? v[c] : 0.0f;
             u = u < hi[c] ? u : hi[c];
@@ -335,11 +340,11 @@ void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
     act_consts k;
     act_consts_init(&k, Cout, clamp, levels);
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-#pragma omp parallel
+HN_PRAGMA(omp parallel)
     {
         float *tmp = malloc(sizeof(float) * (size_t)Cout);
         HN_ASSERT(tmp);
-#pragma omp for schedule(static)
+HN_PRAGMA(omp for schedule(static))
         for (size_t blk = 0; blk < nb; blk++) {
             size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
             rows_bn_add_act(blk * HN_RBLK, p1, x, C1, scale, shift, r, C2,
@@ -389,18 +394,18 @@ HN_CLONES static void rows_bn_bwd1(size_t p0, size_t p1, int C,
             const float *restrict pr = pre + p * C;
             if (dy2) {
                 const float *restrict g2 = dy2 + p * ldg2;
-#pragma omp simd
+OMP_SIMD
                 BWD1_ACT_BODY(gp[c] + g2[c])
             } else {
-#pragma omp simd
+OMP_SIMD
                 BWD1_ACT_BODY(gp[c])
             }
         } else if (dy2) {
             const float *restrict g2 = dy2 + p * ldg2;
-#pragma omp simd
+OMP_SIMD
             BWD1_BODY(gp[c] + g2[c])
         } else {
-#pragma omp simd
+OMP_SIMD
             BWD1_BODY(gp[c])
         }
     }
@@ -433,18 +438,18 @@ HN_CLONES static void rows_bn_bwd2(size_t p0, size_t p1, int C,
             const float *restrict pr = pre + p * C;
             if (dy2) {
                 const float *restrict g2 = dy2 + p * ldg2;
-#pragma omp simd
+OMP_SIMD
                 BWD2_BODY(gp[c] + g2[c], pr[c] > 0.0f && pr[c] < hi[c])
             } else {
-#pragma omp simd
+OMP_SIMD
                 BWD2_BODY(gp[c], pr[c] > 0.0f && pr[c] < hi[c])
             }
         } else if (dy2) {
             const float *restrict g2 = dy2 + p * ldg2;
-#pragma omp simd
+OMP_SIMD
             BWD2_BODY(gp[c] + g2[c], 1)
         } else {
-#pragma omp simd
+OMP_SIMD
             BWD2_BODY(gp[c], 1)
         }
     }
@@ -462,7 +467,7 @@ void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
     HN_ASSERT(part);
     float *mg = part + nb * np * C, *mgx = mg + C, *gr = mg + 2 * C;
     const float *pre = act ? act->pre : NULL;
-#pragma omp parallel for schedule(static)
+OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
         float *sg = part + blk * np * C;
@@ -479,7 +484,7 @@ void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
         }
     for (int c = 0; c < C; c++) gr[c] = gamma[c] * rstd[c];
     if (dx) {
-#pragma omp parallel for schedule(static)
+OMP_FOR
         for (size_t blk = 0; blk < nb; blk++) {
             size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
             rows_bn_bwd2(blk * HN_RBLK, p1, C, x, mean, rstd, gr, mg, mgx, dy,

@@ -17,7 +17,7 @@ extern "C" {
 
 /* ---- requantization (folded BN + ReLU + clamp) ---------------------------
  * Per filter f, for every accumulator a of that filter:
- *   v = (int64)a * mult[f] + bias[f]                 (exact, int64)
+ *   v = a * mult[f] + bias[f]             (exact: 128-bit intermediate)
  *   r = shift[f] > 0 ? (v + 2^(shift[f]-1)) >> shift[f] : v
  *       (arithmetic shift = floor, so ties round half up, toward +inf)
  *   relu: out = clamp(r, 0, 2^bits[f] - 1)  (unsigned b_a-bit activation)
@@ -34,8 +34,8 @@ typedef struct hn_hwrq {
     int relu;            /* 1: ReLU + clamp to bits; 0: int32 saturation */
 } hn_hwrq;
 
-/* acc, out: (c_out, hw).  HN_ERR_RANGE names a bad shift/bits/bias; bias
- * must satisfy |bias| < 2^62 so v cannot overflow. */
+/* acc, out: (c_out, hw).  HN_ERR_RANGE names a bad shift/bits/bias
+ * (|bias| < 2^62). */
 hn_status hn_hwref_requant(const hn_hwrq *rq, const int32_t *acc, long hw,
                            int32_t *out);
 /* Fixed-point form of a real scale: mult in [2^30, 2^31) (or 0 for s == 0)

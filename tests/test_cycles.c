@@ -1,0 +1,188 @@
+/* The array mapping (plan) and the cycle model: hand-computed cases, error
+ * cases, and (with Verilator) exact agreement with the RTL on random jobs
+ * and on a job that needs two activation-buffer runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hetnas/cycles.h"
+#include "hetnas/hwjob.h"
+#include "hetnas/hwref.h"
+#include "hetnas/rng.h"
+#ifdef HN_HAVE_VERILATOR
+#include "hetnas/sim.h"
+#endif
+
+static hn_hwjob make_job(int k, int stride, int pad, int h, int w, int nin,
+                         const hn_hw_group *in, int nout,
+                         const hn_hw_group *out) {
+    hn_hwjob job;
+    memset(&job, 0, sizeof job);
+    job.k = k;
+    job.stride = stride;
+    job.pad = pad;
+    job.in_h = h;
+    job.in_w = w;
+    job.n_in_groups = nin;
+    job.n_out_groups = nout;
+    for (int g = 0; g < nin; g++) job.in_groups[g] = in[g];
+    for (int g = 0; g < nout; g++) job.out_groups[g] = out[g];
+    return job;
+}
+
+/* 3x3, 5x5 output; channels 3 @ 4 bits + 2 @ 1 bit; filters 5 @ 2 + 1 @ 8.
+ * rows = 5*2 + 8 = 18 -> 5 row tiles; 25 pixels -> 2 pixel tiles;
+ * kw = ceil(45/16) = 3; planes j=3,2,1 span 3 channels (27 bits, 2 words),
+ * j=0 all 5 (45 bits, 3 words): T = 9; 10 tiles of max(9, 4) cycles:
+ * 9 + 9*9 + 4 + 6 = 100 cycles.  Binary MACs: 18 * (5+3+3+3) * 9 * 25. */
+static void test_hand_computed(void **state) {
+    (void)state;
+    hn_hw_group in[2] = {{3, 4}, {2, 1}}, out[2] = {{5, 2}, {1, 8}};
+    hn_hwjob job = make_job(3, 1, 1, 5, 5, 2, in, 2, out);
+    hn_array_params p = hn_array_params_default();
+    static hn_array_plan pl;
+    assert_int_equal(hn_array_plan_job(&job, &p, &pl), HN_OK);
+    assert_int_equal(pl.rows, 18);
+    assert_int_equal(pl.mt, 5);
+    assert_int_equal(pl.pt, 2);
+    assert_int_equal(pl.ba, 4);
+    assert_int_equal(pl.kw, 3);
+    assert_int_equal(pl.nc[0], 2);
+    assert_int_equal(pl.nc[3], 3);
+    assert_int_equal(pl.tile_words, 9);
+    assert_int_equal(pl.runs, 1);
+    /* channels sorted by bits, descending */
+    assert_int_equal(pl.order[0], 0);
+    assert_int_equal(pl.order[3], 3);
+    hn_cycle_report cr;
+    assert_int_equal(hn_cycles_job(&job, &p, &cr), HN_OK);
+    assert_int_equal(cr.cycles, 100);
+    assert_int_equal(cr.binary_macs, 18ull * 14 * 9 * 25);
+    assert_true(cr.ideal_cycles > 55.37 && cr.ideal_cycles < 55.38);
+    assert_true(cr.utilization > 0.5536 && cr.utilization < 0.5538);
+
+    /* Drain-bound: 1x1, one 1-bit plane of one word per tile (T = 1 < Dm):
+     * 4 row tiles of max(1, 4) cycles: 1 + 3*4 + 4 + 6 = 23. */
+    hn_hw_group in2[1] = {{4, 1}}, out2[1] = {{8, 2}};
+    hn_hwjob j2 = make_job(1, 1, 0, 4, 4, 1, in2, 1, out2);
+    assert_int_equal(hn_cycles_job(&j2, &p, &cr), HN_OK);
+    assert_int_equal(cr.cycles, 23);
+
+    /* Input channel groups listed low-bits first are reordered. */
+    hn_hw_group in3[3] = {{2, 1}, {3, 5}, {1, 5}};
+    hn_hwjob j3 = make_job(1, 1, 0, 3, 3, 3, in3, 1, out2);
+    assert_int_equal(hn_array_plan_job(&j3, &p, &pl), HN_OK);
+    static const int order[6] = {2, 3, 4, 5, 0, 1};
+    for (int i = 0; i < 6; i++) assert_int_equal(pl.order[i], order[i]);
+    assert_int_equal(pl.n_ch[0], 6);
+    assert_int_equal(pl.n_ch[1], 4);
+    assert_int_equal(pl.n_ch[4], 4);
+}
+
+/* More bits never cost fewer cycles (same geometry). */
+static void test_monotone(void **state) {
+    (void)state;
+    hn_array_params p = hn_array_params_default();
+    uint64_t prev = 0;
+    for (int b = 2; b <= 8; b++) {
+        hn_hw_group in[1] = {{16, b}}, out[1] = {{16, b}};
+        hn_hwjob job = make_job(3, 1, 1, 16, 16, 1, in, 1, out);
+        hn_cycle_report cr;
+        assert_int_equal(hn_cycles_job(&job, &p, &cr), HN_OK);
+        assert_true(cr.cycles > prev);
+        assert_true(cr.utilization > 0.99); /* 16 ch * 9 = 144 = 9 words */
+        prev = cr.cycles;
+    }
+}
+
+static void test_unsupported(void **state) {
+    (void)state;
+    hn_array_params p = hn_array_params_default();
+    hn_array_plan *pl = malloc(sizeof *pl);
+    assert_non_null(pl);
+    hn_hw_group in[1] = {{4, 9}}, out[1] = {{4, 4}};
+    hn_hwjob job = make_job(3, 1, 1, 4, 4, 1, in, 1, out);
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(hn_error_msg(), "in_groups[0].bits"));
+    job.in_groups[0].bits = 4;
+    job.out_groups[0].bits = 1;
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(hn_error_msg(), "out_groups[0].bits"));
+    job.out_groups[0] = (hn_hw_group){200, 4};
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(hn_error_msg(), "filters"));
+    /* partial sums beyond the DPU accumulator */
+    job.out_groups[0] = (hn_hw_group){4, 4};
+    job.in_groups[0] = (hn_hw_group){1000, 8};
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(hn_error_msg(), "accumulator"));
+    free(pl);
+}
+
+#ifdef HN_HAVE_VERILATOR
+static void run_and_compare(hn_sim *s, const hn_hwjob *job) {
+    int oh, ow;
+    hn_hwjob_out_dims(job, &oh, &ow);
+    size_t n = (size_t)job->c_out * oh * ow;
+    int32_t *acc = malloc(n * sizeof *acc), *ref = malloc(n * sizeof *ref);
+    assert_non_null(acc);
+    assert_non_null(ref);
+    uint64_t cyc = 0;
+    assert_int_equal(hn_sim_run(s, job, acc, &cyc), HN_OK);
+    assert_int_equal(hn_hwref_conv(job, ref), HN_OK);
+    assert_memory_equal(acc, ref, n * sizeof *acc);
+    hn_cycle_report cr;
+    assert_int_equal(hn_cycles_job(job, hn_sim_params(s), &cr), HN_OK);
+    assert_int_equal(cr.cycles, cyc);
+    free(acc);
+    free(ref);
+}
+
+static void test_model_vs_rtl(void **state) {
+    (void)state;
+    hn_sim *s = NULL;
+    hn_sim_opts o = hn_sim_opts_default();
+    assert_int_equal(hn_sim_open(&o, &s), HN_OK);
+    hn_rng r;
+    hn_rng_seed(&r, 99, 3);
+    for (int t = 0; t < 100; t++) {
+        hn_hwjob job;
+        assert_int_equal(hn_hwjob_random(&r, 2, 8, 8, &job), HN_OK);
+        run_and_compare(s, &job);
+        hn_hwjob_free(&job);
+    }
+    /* 64 channels @ 8 bits at 32x32: 288 words per pixel tile, so the 16K
+     * activation buffer holds 56 of the 64 tiles: two runs. */
+    hn_hw_group in[1] = {{64, 8}}, out[1] = {{4, 2}};
+    hn_hwjob job = make_job(3, 1, 1, 32, 32, 1, in, 1, out);
+    static hn_array_plan pl;
+    assert_int_equal(hn_array_plan_job(&job, hn_sim_params(s), &pl), HN_OK);
+    assert_int_equal(pl.runs, 2);
+    assert_int_equal(pl.pt_per_run, 56);
+    hn_cycle_report cr;
+    assert_int_equal(hn_cycles_job(&job, hn_sim_params(s), &cr), HN_OK);
+    assert_int_equal(cr.cycles, 288ull * 112 + 10 + 288ull * 16 + 10);
+    assert_int_equal(hn_hwjob_alloc(&job), HN_OK);
+    hn_hwjob_fill_random(&r, &job);
+    run_and_compare(s, &job);
+    hn_hwjob_free(&job);
+    hn_sim_close(s);
+}
+#endif
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_computed),
+        cmocka_unit_test(test_monotone),
+        cmocka_unit_test(test_unsupported),
+#ifdef HN_HAVE_VERILATOR
+        cmocka_unit_test(test_model_vs_rtl),
+#endif
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
