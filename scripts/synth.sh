@@ -26,8 +26,11 @@ rows=(
   "dpu Dk=64|hn_dpu|hn_dpu.sv|-set DK 64|64"
   "array 2x8x16|hn_array|hn_dpu.sv hn_array.sv|-set DM 2 -set DN 8 -set DK 16|256"
   "array 4x16x16 (default)|hn_array|hn_dpu.sv hn_array.sv|-set DM 4 -set DN 16 -set DK 16|1024"
+  "array 4x16x16 ACC_W=18|hn_array|hn_dpu.sv hn_array.sv|-set DM 4 -set DN 16 -set DK 16 -set ACC_W 18|1024"
   "array 4x16x32|hn_array|hn_dpu.sv hn_array.sv|-set DM 4 -set DN 16 -set DK 32|2048"
+  "array 8x8x32|hn_array|hn_dpu.sv hn_array.sv|-set DM 8 -set DN 8 -set DK 32|2048"
   "drain 4x16|hn_drain|hn_drain.sv|-set DM 4 -set DN 16|1024"
+  "drain 8x8|hn_drain|hn_drain.sv|-set DM 8 -set DN 8|2048"
   "ctrl|hn_ctrl|hn_ctrl.sv|-set DM 4|1024"
 )
 

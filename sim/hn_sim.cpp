@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "Vhn_core.h"
+#include "Vhn_krnl_top.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -67,6 +68,7 @@ VerilatedContext *shared_context() {
 struct hn_sim {
     std::unique_ptr<Vhn_core> top;
     std::unique_ptr<VerilatedFstC> trace;
+    std::unique_ptr<Vhn_krnl_top> krnl;  // created on first hn_sim_run_axi
     hn_array_params p;
     uint64_t cycle_cap = 0;
     uint64_t time = 0;
@@ -139,6 +141,7 @@ void hn_sim_close(hn_sim *s) {
     if (!s) return;
     if (s->trace) s->trace->close();
     if (s->top) s->top->final();
+    if (s->krnl) s->krnl->final();
     delete s;
 }
 
@@ -150,6 +153,25 @@ void hn_sim_stats(const hn_sim *s, uint64_t *array_cycles,
     if (total_ticks) *total_ticks = s->ticks;
 }
 
+}  // extern "C"
+
+namespace {
+
+// Frees a packed image on every exit path.
+struct ImageGuard {
+    hn_array_image img{};
+    ~ImageGuard() { hn_array_image_free(&img); }
+};
+
+std::vector<uint32_t> word_at(const uint32_t *base, long i, int wpw) {
+    const uint32_t *w = base + static_cast<std::size_t>(i) * static_cast<std::size_t>(wpw);
+    return std::vector<uint32_t>(w, w + wpw);
+}
+
+}  // namespace
+
+extern "C" {
+
 hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                      uint64_t *cycles) {
     if (cycles) *cycles = 0;
@@ -157,114 +179,42 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     hn_array_plan &pl = s->plan;
     HN_TRY(hn_array_plan_job(job, &p, &pl));
     HN_TRY(hn_hwjob_validate(job, p.wbits_max, p.abits_max));
-    const int k = job->k, kk = k * k, c_in = pl.c_in, c_out = pl.c_out;
-    const int K = kk * c_in;  // reduction length in image order
-    const int meta_w = p.filt_w + 3;
-
-    // Per filter: its bits; per sorted rank: the original channel.
-    std::vector<int> fbits(static_cast<std::size_t>(c_out));
-    for (int g = 0, f = 0; g < job->n_out_groups; g++)
-        for (int i = 0; i < job->out_groups[g].n; i++) fbits[static_cast<std::size_t>(f++)] = job->out_groups[g].bits;
-
-    // ---- weights and row descriptors: rows (f, i), filters in order, each
-    // filter's weight planes MSB first (hn_drain applies them Horner-style)
-    Bits wword(p.dm * p.dk), mword(p.dm * meta_w);
-    std::vector<int> row_f, row_i;
-    for (int f = 0; f < c_out; f++)
-        for (int i = fbits[static_cast<std::size_t>(f)] - 1; i >= 0; i--) {
-            row_f.push_back(f);
-            row_i.push_back(i);
-        }
-    for (int mt = 0; mt < pl.mt; mt++) {
-        mword.clear();
-        for (int m = 0; m < p.dm; m++) {
-            int r = mt * p.dm + m;
-            if (r >= pl.rows) continue;
-            int f = row_f[static_cast<std::size_t>(r)], i = row_i[static_cast<std::size_t>(r)];
-            int bw = fbits[static_cast<std::size_t>(f)];
-            // {valid, first (MSB plane), last (plane 0), filt}
-            uint32_t meta = static_cast<uint32_t>(f) |
-                            static_cast<uint32_t>(i == 0) << p.filt_w |
-                            static_cast<uint32_t>(i == bw - 1) << (p.filt_w + 1) |
-                            1u << (p.filt_w + 2);
-            mword.put_field(m * meta_w, meta_w, meta);
-        }
-        put(s->top->mmem_data_i, mword.w);
-        s->top->mmem_addr_i = mt;
+    ImageGuard g;
+    hn_array_image &img = g.img;
+    HN_TRY(hn_array_pack_weights(job, &p, &pl, &img));
+    for (long i = 0; i < img.n_m; i++) {
+        put(s->top->mmem_data_i, word_at(img.m, i, img.m_wpw));
+        s->top->mmem_addr_i = static_cast<uint32_t>(i);
         s->top->mmem_we_i = 1;
         s->tick();
-        s->top->mmem_we_i = 0;
-        for (int c = 0; c < pl.kw; c++) {
-            wword.clear();
-            for (int m = 0; m < p.dm; m++) {
-                int r = mt * p.dm + m;
-                if (r >= pl.rows) continue;
-                int f = row_f[static_cast<std::size_t>(r)], i = row_i[static_cast<std::size_t>(r)];
-                const int32_t *wf = job->weights + static_cast<std::size_t>(f) * K;
-                for (int l = 0; l < p.dk; l++) {
-                    int q = c * p.dk + l;
-                    if (q >= K) break;
-                    int ch = pl.order[q / kk], kpos = q % kk;
-                    uint32_t w = static_cast<uint32_t>(wf[static_cast<std::size_t>(ch) * kk + kpos]);
-                    if ((w >> i) & 1u) wword.set(m * p.dk + l);
-                }
-            }
-            put(s->top->wmem_data_i, wword.w);
-            s->top->wmem_addr_i = mt * pl.kw + c;
-            s->top->wmem_we_i = 1;
-            s->tick();
-            s->top->wmem_we_i = 0;
-        }
     }
+    s->top->mmem_we_i = 0;
+    for (long i = 0; i < img.n_w; i++) {
+        put(s->top->wmem_data_i, word_at(img.w, i, img.w_wpw));
+        s->top->wmem_addr_i = static_cast<uint32_t>(i);
+        s->top->wmem_we_i = 1;
+        s->tick();
+    }
+    s->top->wmem_we_i = 0;
 
-    // ---- activation runs ----------------------------------------------------
-    Bits aword(p.dn * p.dk), ncw(8 * p.kw_w);
+    Bits ncw(8 * p.kw_w);
     for (int st = 0; st < pl.ba; st++) ncw.put_field(st * p.kw_w, p.kw_w, static_cast<uint32_t>(pl.nc[st]));
-    std::vector<int32_t> col(static_cast<std::size_t>(p.dn) * K);  // im2col of a tile
     uint64_t total = 0;
     for (int run = 0; run < pl.runs; run++) {
         const int pt0 = run * pl.pt_per_run;
         const int npt = std::min(pl.pt_per_run, pl.pt - pt0);
-        for (int lp = 0; lp < npt; lp++) {
-            // im2col of this tile's pixels in image order (sorted channels).
-            for (int n = 0; n < p.dn; n++) {
-                int px = (pt0 + lp) * p.dn + n;
-                int32_t *cv = &col[static_cast<std::size_t>(n) * K];
-                if (px >= pl.pixels) {
-                    std::fill(cv, cv + K, 0);
-                    continue;
-                }
-                int oy = px / pl.out_w, ox = px % pl.out_w;
-                for (int q = 0; q < K; q++) {
-                    int ch = pl.order[q / kk], kpos = q % kk;
-                    int iy = oy * job->stride - job->pad + kpos / k;
-                    int ix = ox * job->stride - job->pad + kpos % k;
-                    cv[q] = (iy < 0 || ix < 0 || iy >= job->in_h || ix >= job->in_w)
-                                ? 0
-                                : job->acts[(static_cast<std::size_t>(ch) * job->in_h + iy) * job->in_w + ix];
-                }
-            }
-            for (int st = 0; st < pl.ba; st++) {
-                int j = pl.ba - 1 - st;
-                for (int c = 0; c < pl.nc[st]; c++) {
-                    aword.clear();
-                    for (int n = 0; n < p.dn; n++) {
-                        const int32_t *cv = &col[static_cast<std::size_t>(n) * K];
-                        for (int l = 0; l < p.dk; l++) {
-                            int q = c * p.dk + l;
-                            if (q >= K) break;
-                            if ((static_cast<uint32_t>(cv[q]) >> j) & 1u) aword.set(n * p.dk + l);
-                        }
-                    }
-                    put(s->top->amem_data_i, aword.w);
-                    s->top->amem_addr_i = (lp * pl.ba + st) * pl.kw + c;
+        HN_TRY(hn_array_pack_acts(job, &p, &pl, pt0, npt, &img));
+        for (int lp = 0; lp < npt; lp++)
+            for (int st = 0; st < pl.ba; st++)
+                for (int c = 0; c < pl.nc[st]; c++) {  // unused words need no write
+                    long addr = static_cast<long>((lp * pl.ba + st) * pl.kw + c);
+                    put(s->top->amem_data_i, word_at(img.a, addr, img.a_wpw));
+                    s->top->amem_addr_i = static_cast<uint32_t>(addr);
                     s->top->amem_we_i = 1;
                     s->tick();
-                    s->top->amem_we_i = 0;
                 }
-            }
-        }
-        // ---- run --------------------------------------------------------------
+        s->top->amem_we_i = 0;
+        // ---- run ------------------------------------------------------------
         s->top->cfg_mt_i = pl.mt;
         s->top->cfg_pt_i = npt;
         s->top->cfg_ba_i = pl.ba;
@@ -293,7 +243,7 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         total += n;
         // ---- read back: address {pt, filter} --------------------------------
         for (int lp = 0; lp < npt; lp++)
-            for (int f = 0; f < c_out; f++) {
+            for (int f = 0; f < pl.c_out; f++) {
                 s->top->res_addr_i = static_cast<uint32_t>(lp) << p.filt_w | static_cast<uint32_t>(f);
                 s->tick();
                 for (int nn = 0; nn < p.dn; nn++) {
@@ -305,6 +255,245 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
             }
     }
     s->array_cycles += total;
+    if (cycles) *cycles = total;
+    return HN_OK;
+}
+
+
+}  // extern "C"
+
+namespace {
+
+// A bus-functional model around Vhn_krnl_top: device memory as 32-bit
+// words, an AXI4 slave answering one read burst and one write burst at a
+// time, and an AXI4-Lite master for the control registers.
+struct AxiBench {
+    Vhn_krnl_top *k;
+    std::vector<uint32_t> &mem;
+    uint64_t ticks = 0;
+    // read burst
+    bool r_active = false;
+    uint64_t r_addr = 0;
+    unsigned r_left = 0;
+    // write burst
+    bool w_active = false, b_pending = false;
+    uint64_t w_addr = 0;
+    bool error = false;
+
+    AxiBench(Vhn_krnl_top *kk, std::vector<uint32_t> &m) : k(kk), mem(m) {}
+
+    uint32_t load(uint64_t a) {
+        if (a / 4 >= mem.size()) { error = true; return 0; }
+        return mem[a / 4];
+    }
+    void tick() {
+        // slave outputs for this cycle
+        k->m_axi_gmem_arready = !r_active;
+        k->m_axi_gmem_rvalid = r_active;
+        k->m_axi_gmem_rdata = r_active ? load(r_addr) : 0;
+        k->m_axi_gmem_rlast = r_active && r_left == 1;
+        k->m_axi_gmem_rresp = 0;
+        k->m_axi_gmem_awready = !w_active && !b_pending;
+        k->m_axi_gmem_wready = w_active;
+        k->m_axi_gmem_bvalid = b_pending;
+        k->m_axi_gmem_bresp = 0;
+        k->ap_clk = 0;
+        k->eval();
+        // handshakes at this edge
+        bool ar = k->m_axi_gmem_arvalid && k->m_axi_gmem_arready;
+        uint64_t ar_addr = k->m_axi_gmem_araddr;
+        unsigned ar_len = k->m_axi_gmem_arlen;
+        bool r = k->m_axi_gmem_rvalid && k->m_axi_gmem_rready;
+        bool aw = k->m_axi_gmem_awvalid && k->m_axi_gmem_awready;
+        uint64_t aw_addr = k->m_axi_gmem_awaddr;
+        bool w = k->m_axi_gmem_wvalid && k->m_axi_gmem_wready;
+        uint32_t w_data = k->m_axi_gmem_wdata;
+        bool w_last = k->m_axi_gmem_wlast;
+        bool b = k->m_axi_gmem_bvalid && k->m_axi_gmem_bready;
+        k->ap_clk = 1;
+        k->eval();
+        ticks++;
+        if (r) {
+            r_addr += 4;
+            if (--r_left == 0) r_active = false;
+        }
+        if (ar) {
+            r_active = true;
+            r_addr = ar_addr;
+            r_left = ar_len + 1;
+        }
+        if (w) {
+            if (w_addr / 4 < mem.size()) mem[w_addr / 4] = w_data;
+            else error = true;
+            w_addr += 4;
+            if (w_last) {
+                w_active = false;
+                b_pending = true;
+            }
+        }
+        if (aw) {
+            w_active = true;
+            w_addr = aw_addr;
+        }
+        if (b) b_pending = false;
+    }
+    void reg_write(uint32_t addr, uint32_t data) {
+        k->s_axi_control_awvalid = 1;
+        k->s_axi_control_awaddr = addr;
+        k->s_axi_control_wvalid = 1;
+        k->s_axi_control_wdata = data;
+        k->s_axi_control_wstrb = 0xf;
+        k->s_axi_control_bready = 0;
+        bool aw_ok = false, w_ok = false;
+        while (!(aw_ok && w_ok)) {
+            k->ap_clk = 0;
+            k->eval();
+            if (k->s_axi_control_awready) aw_ok = true;
+            if (k->s_axi_control_wready) w_ok = true;
+            tick();
+            if (aw_ok) k->s_axi_control_awvalid = 0;
+            if (w_ok) k->s_axi_control_wvalid = 0;
+        }
+        k->s_axi_control_bready = 1;
+        for (;;) {
+            k->ap_clk = 0;
+            k->eval();
+            bool done = k->s_axi_control_bvalid;
+            tick();
+            if (done) break;
+        }
+        k->s_axi_control_bready = 0;
+    }
+    uint32_t reg_read(uint32_t addr) {
+        k->s_axi_control_arvalid = 1;
+        k->s_axi_control_araddr = addr;
+        k->s_axi_control_rready = 0;
+        for (;;) {
+            k->ap_clk = 0;
+            k->eval();
+            bool ok = k->s_axi_control_arready;
+            tick();
+            if (ok) break;
+        }
+        k->s_axi_control_arvalid = 0;
+        k->s_axi_control_rready = 1;
+        uint32_t v = 0;
+        for (;;) {
+            k->ap_clk = 0;
+            k->eval();
+            bool ok = k->s_axi_control_rvalid;
+            v = k->s_axi_control_rdata;
+            tick();
+            if (ok) break;
+        }
+        k->s_axi_control_rready = 0;
+        return v;
+    }
+};
+
+// Appends a section of n buffer words (wpw 32-bit words each) at a 64-byte
+// aligned offset; returns its byte address.
+uint64_t place(std::vector<uint32_t> &mem, const uint32_t *words, long n, int wpw) {
+    while (mem.size() % 16) mem.push_back(0);
+    uint64_t at = mem.size() * 4;
+    mem.insert(mem.end(), words, words + static_cast<std::size_t>(n) * static_cast<std::size_t>(wpw));
+    return at;
+}
+
+}  // namespace
+
+extern "C" {
+
+hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
+                         uint64_t *cycles) {
+    if (cycles) *cycles = 0;
+    const hn_array_params &p = s->p;
+    const hn_array_params d = hn_array_params_default();
+    if (p.dm != d.dm || p.dn != d.dn || p.dk != d.dk || p.acc_w != d.acc_w)
+        return hn_fail(HN_ERR_UNSUPPORTED, "hn_sim_run_axi: the kernel wrapper "
+                       "is built at the default array size only");
+    hn_array_plan &pl = s->plan;
+    HN_TRY(hn_array_plan_job(job, &p, &pl));
+    HN_TRY(hn_hwjob_validate(job, p.wbits_max, p.abits_max));
+    if (!s->krnl) {
+        static std::atomic<unsigned> serial{0};
+        std::string name = "hn_krnl" + std::to_string(serial++);
+        s->krnl.reset(new Vhn_krnl_top(shared_context(), name.c_str()));
+    }
+    Vhn_krnl_top *k = s->krnl.get();
+    ImageGuard g;
+    hn_array_image &img = g.img;
+    HN_TRY(hn_array_pack_weights(job, &p, &pl, &img));
+    uint64_t total = 0;
+    for (int run = 0; run < pl.runs; run++) {
+        const int pt0 = run * pl.pt_per_run;
+        const int npt = std::min(pl.pt_per_run, pl.pt - pt0);
+        HN_TRY(hn_array_pack_acts(job, &p, &pl, pt0, npt, &img));
+        std::vector<uint32_t> mem;
+        uint64_t w_ptr = place(mem, img.w, img.n_w, img.w_wpw);
+        uint64_t m_ptr = place(mem, img.m, img.n_m, img.m_wpw);
+        uint64_t a_ptr = place(mem, img.a, img.n_a, img.a_wpw);
+        while (mem.size() % 16) mem.push_back(0);
+        uint64_t r_ptr = mem.size() * 4;
+        const std::size_t r_words = static_cast<std::size_t>(npt) * pl.c_out * p.dn;
+        mem.resize(mem.size() + r_words, 0xdeadbeefu);
+        AxiBench bench(k, mem);
+        k->ap_rst_n = 0;
+        k->s_axi_control_awvalid = k->s_axi_control_wvalid = 0;
+        k->s_axi_control_arvalid = k->s_axi_control_rready = k->s_axi_control_bready = 0;
+        bench.tick();
+        bench.tick();
+        k->ap_rst_n = 1;
+        bench.tick();
+        const uint64_t ptrs[4] = {w_ptr, m_ptr, a_ptr, r_ptr};
+        for (int i = 0; i < 4; i++) {
+            bench.reg_write(0x10 + 8 * i, static_cast<uint32_t>(ptrs[i]));
+            bench.reg_write(0x14 + 8 * i, static_cast<uint32_t>(ptrs[i] >> 32));
+        }
+        bench.reg_write(0x30, static_cast<uint32_t>(img.n_w));
+        bench.reg_write(0x34, static_cast<uint32_t>(img.n_m));
+        bench.reg_write(0x38, static_cast<uint32_t>(img.n_a));
+        bench.reg_write(0x3C, static_cast<uint32_t>(pl.c_out));
+        bench.reg_write(0x40, static_cast<uint32_t>(pl.mt));
+        bench.reg_write(0x44, static_cast<uint32_t>(npt));
+        bench.reg_write(0x48, static_cast<uint32_t>(pl.ba));
+        bench.reg_write(0x4C, static_cast<uint32_t>(pl.kw));
+        for (int st = 0; st < 8; st++)
+            bench.reg_write(0x50 + 4 * st, st < pl.ba ? static_cast<uint32_t>(pl.nc[st]) : 0u);
+        bench.reg_write(0x04, 1);  // GIE
+        bench.reg_write(0x08, 1);  // IER: ap_done
+        bench.reg_write(0x00, 1);  // ap_start
+        uint64_t model = hn_cycles_run(&pl, &p, npt);
+        uint64_t cap = bench.ticks + 8 * (model + mem.size()) + 100000;
+        while (!k->__SYM__interrupt) {  // Verilator renames the C++ keyword-like port
+            if (bench.ticks >= cap) {
+                k->ap_rst_n = 0;
+                bench.tick();
+                k->ap_rst_n = 1;
+                return hn_fail(HN_ERR_TIMEOUT, "hn_sim_run_axi: no interrupt after "
+                               "%llu ticks (cap); the kernel was reset",
+                               static_cast<unsigned long long>(bench.ticks));
+            }
+            bench.tick();
+        }
+        uint32_t ctrl = bench.reg_read(0x00);
+        uint32_t cyc = bench.reg_read(0x70);
+        uint32_t status = bench.reg_read(0x74);
+        s->ticks += bench.ticks;
+        if (!(ctrl & 2u) || status || bench.error)
+            return hn_fail(HN_ERR_INTERNAL, "hn_sim_run_axi: kernel finished with "
+                           "CTRL=0x%x status=0x%x%s", ctrl, status,
+                           bench.error ? ", access outside device memory" : "");
+        total += cyc;
+        for (int lp = 0; lp < npt; lp++)
+            for (int f = 0; f < pl.c_out; f++)
+                for (int nn = 0; nn < p.dn; nn++) {
+                    int px = (pt0 + lp) * p.dn + nn;
+                    if (px >= pl.pixels) break;
+                    acc[static_cast<std::size_t>(f) * pl.pixels + px] = static_cast<int32_t>(
+                        mem[r_ptr / 4 + (static_cast<std::size_t>(lp) * pl.c_out + f) * p.dn + nn]);
+                }
+    }
     if (cycles) *cycles = total;
     return HN_OK;
 }

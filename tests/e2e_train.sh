@@ -71,10 +71,10 @@ PYEOF
 
 # Gradual quantization (NICE staging): only the fully quantized epochs (4th
 # on) compete for the best checkpoint.
-"$HN" train "$tmp/exp.yaml" --set quant.gradual=true --set config=[2,2] --set train.max_batches=8 \
+"$HN" train "$tmp/exp.yaml" --set quant.gradual=true --set quant.noise=0.05 --set config=[2,2] --set train.max_batches=8 \
   --out "$tmp/g" --no-progress >"$tmp/g.out" 2>&1 \
   && "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["best_epoch"]==4, r' "$tmp/g/results.json" \
-  && ok "gradual staging: best only from the target configuration" || { bad "gradual"; cat "$tmp/g.out"; }
+  && ok "gradual staging + NICE noise: best only from the target configuration" || { bad "gradual"; cat "$tmp/g.out"; }
 
 # Bad input: nothing is trained, a clear message, exit 2.
 printf 'name: x\noptim: {lr: fast}\n' >"$tmp/bad.yaml"

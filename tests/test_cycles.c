@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "hetnas/arch.h"
+#include "hetnas/config.h"
 #include "hetnas/cycles.h"
 #include "hetnas/hwjob.h"
 #include "hetnas/hwref.h"
@@ -110,9 +112,13 @@ static void test_unsupported(void **state) {
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "in_groups[0].bits"));
     job.in_groups[0].bits = 4;
-    job.out_groups[0].bits = 1;
+    job.out_groups[0].bits = 9;
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "out_groups[0].bits"));
+    /* binary +-1 weights: two rows per filter, utilization counts one */
+    job.out_groups[0].bits = 1;
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_OK);
+    assert_int_equal(pl->rows, 8);
     job.out_groups[0] = (hn_hw_group){200, 4};
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "filters"));
@@ -122,6 +128,94 @@ static void test_unsupported(void **state) {
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "accumulator"));
     free(pl);
+}
+
+/* The memory image of a tiny job, by hand.  1x1, channels ch0 @ 1 bit
+ * (value 1) and ch1 @ 2 bits (value 2), one 2-bit filter w = (1, -1).
+ * Sorted reduction order: ch1, ch0.  Rows: plane 1 (MSB) then plane 0.
+ *  weights: row 0 (plane 1): ch1 = -1 = 0b11 -> 1, ch0 = 0b01 -> 0: bit 0;
+ *           row 1 (plane 0): both 1: bits 16, 17          -> 0x00030001
+ *  descriptors (10 bits/row, {valid, first, last, filt}):
+ *           row 0 valid+first = 0x300, row 1 valid+last = 0x280 << 10
+ *  acts: step 0 = plane 1: ch1 = 2 -> lane 0 -> 0x1; step 1 = plane 0:
+ *        ch0 = 1 -> lane 1 -> 0x2 */
+static void test_pack(void **state) {
+    (void)state;
+    hn_hw_group in[2] = {{1, 1}, {1, 2}}, out[1] = {{1, 2}};
+    hn_hwjob job = make_job(1, 1, 0, 1, 1, 2, in, 1, out);
+    assert_int_equal(hn_hwjob_alloc(&job), HN_OK);
+    job.weights[0] = 1;
+    job.weights[1] = -1;
+    job.acts[0] = 1;
+    job.acts[1] = 2;
+    hn_array_params p = hn_array_params_default();
+    static hn_array_plan pl;
+    assert_int_equal(hn_array_plan_job(&job, &p, &pl), HN_OK);
+    assert_int_equal(pl.nc[0], 1);
+    assert_int_equal(pl.nc[1], 1);
+    hn_array_image img;
+    memset(&img, 0, sizeof img);
+    assert_int_equal(hn_array_pack_weights(&job, &p, &pl, &img), HN_OK);
+    assert_int_equal(img.n_w, 1);
+    assert_int_equal(img.w_wpw, 2);
+    assert_int_equal(img.w[0], 0x00030001u);
+    assert_int_equal(img.w[1], 0u);
+    assert_int_equal(img.n_m, 1);
+    assert_int_equal(img.m[0], 0x300u | (0x280u << 10));
+    assert_int_equal(hn_array_pack_acts(&job, &p, &pl, 0, 1, &img), HN_OK);
+    assert_int_equal(img.n_a, 2);
+    assert_int_equal(img.a_wpw, 8);
+    assert_int_equal(img.a[0], 1u);
+    assert_int_equal(img.a[8], 2u);
+    for (int i = 1; i < 8; i++) {
+        assert_int_equal(img.a[i], 0u);
+        assert_int_equal(img.a[8 + i], 0u);
+    }
+    hn_array_image_free(&img);
+    hn_hwjob_free(&job);
+}
+
+/* ResNet-20 layers as jobs (hn_array_layer_job), homogeneous (3,3), cycles
+ * by hand:
+ *  stem: 3 ch @ 8 bits (input), K = 27 -> 2 words x 8 planes: T = 16;
+ *        rows 16*3 = 48 -> 12 row tiles; 1024 px -> 64 pixel tiles;
+ *        16 + 767*16 + 4 + 6 = 12298
+ *  s1.b0.conv1: 16 ch @ 3 bits, K = 144 = 9 words x 3 planes: T = 27;
+ *        12 x 64 tiles: 27 + 767*27 + 10 = 20746
+ *  s2.b0.down: 1x1 stride 2, 16 ch @ 3 bits: T = 3 < Dm = 4 (drain-bound);
+ *        rows 32*3 = 96 -> 24 row tiles; 256 px -> 16: 3 + 383*4 + 10 = 1545 */
+static void test_resnet_layers(void **state) {
+    (void)state;
+    hn_resnet_spec spec = hn_resnet_spec_default();
+    hn_arch *a = NULL;
+    hn_config *c = NULL;
+    assert_int_equal(hn_arch_resnet(&spec, &a), HN_OK);
+    assert_int_equal(hn_config_homogeneous(a, (hn_op){3, 3}, &c), HN_OK);
+    hn_array_params p = hn_array_params_default();
+    static const struct {
+        const char *name;
+        uint64_t cycles;
+    } want[] = {{"stem", 12298}, {"s1.b0.conv1", 20746}, {"s2.b0.down", 1545}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int l = hn_arch_find(a, want[i].name);
+        assert_true(l >= 0);
+        hn_hwjob job;
+        assert_int_equal(hn_array_layer_job(a, c, l, 8, &job), HN_OK);
+        hn_cycle_report cr;
+        assert_int_equal(hn_cycles_job(&job, &p, &cr), HN_OK);
+        if (cr.cycles != want[i].cycles)
+            fail_msg("%s: %llu cycles, want %llu", want[i].name,
+                     (unsigned long long)cr.cycles,
+                     (unsigned long long)want[i].cycles);
+    }
+    /* full-precision ops cannot run on the array */
+    hn_config_free(c);
+    assert_int_equal(hn_config_homogeneous(a, (hn_op){HN_BITS_FP, HN_BITS_FP}, &c),
+                     HN_OK);
+    hn_hwjob job;
+    assert_int_equal(hn_array_layer_job(a, c, 1, 8, &job), HN_ERR_UNSUPPORTED);
+    hn_config_free(c);
+    hn_arch_free(a);
 }
 
 #ifdef HN_HAVE_VERILATOR
@@ -161,12 +255,16 @@ static void test_model_vs_rtl(void **state) {
     hn_hw_group in[1] = {{64, 8}}, out[1] = {{4, 2}};
     hn_hwjob job = make_job(3, 1, 1, 32, 32, 1, in, 1, out);
     static hn_array_plan pl;
-    assert_int_equal(hn_array_plan_job(&job, hn_sim_params(s), &pl), HN_OK);
-    assert_int_equal(pl.runs, 2);
-    assert_int_equal(pl.pt_per_run, 56);
-    hn_cycle_report cr;
-    assert_int_equal(hn_cycles_job(&job, hn_sim_params(s), &cr), HN_OK);
-    assert_int_equal(cr.cycles, 288ull * 112 + 10 + 288ull * 16 + 10);
+    const hn_array_params *sp = hn_sim_params(s);
+    hn_array_params d = hn_array_params_default();
+    assert_int_equal(hn_array_plan_job(&job, sp, &pl), HN_OK);
+    if (sp->dm == d.dm && sp->dn == d.dn && sp->dk == d.dk) {
+        assert_int_equal(pl.runs, 2);
+        assert_int_equal(pl.pt_per_run, 56);
+        hn_cycle_report cr;
+        assert_int_equal(hn_cycles_job(&job, sp, &cr), HN_OK);
+        assert_int_equal(cr.cycles, 288ull * 112 + 10 + 288ull * 16 + 10);
+    }
     assert_int_equal(hn_hwjob_alloc(&job), HN_OK);
     hn_hwjob_fill_random(&r, &job);
     run_and_compare(s, &job);
@@ -180,6 +278,8 @@ int main(void) {
         cmocka_unit_test(test_hand_computed),
         cmocka_unit_test(test_monotone),
         cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_resnet_layers),
+        cmocka_unit_test(test_pack),
 #ifdef HN_HAVE_VERILATOR
         cmocka_unit_test(test_model_vs_rtl),
 #endif

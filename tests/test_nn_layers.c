@@ -141,7 +141,10 @@ static void test_conv_dnnl_matches_ref(void **st) {
     if (!hn_dconv_available()) skip();
     const convcase cases[] = {{2, 5, 5, 3, 4, 3, 1, 1},  {4, 16, 16, 16, 32, 3, 2, 1},
                               {3, 8, 8, 16, 16, 3, 1, 1}, {2, 8, 8, 16, 32, 1, 2, 0},
-                              {2, 7, 7, 5, 7, 3, 1, 1},  {2, 8, 8, 3, 16, 3, 1, 1}};
+                              {2, 7, 7, 5, 7, 3, 1, 1},  {2, 8, 8, 3, 16, 3, 1, 1},
+                              /* Fashion-MNIST shapes: 1 channel, odd sizes */
+                              {2, 28, 28, 1, 16, 3, 1, 1}, {2, 14, 14, 16, 32, 3, 2, 1},
+                              {2, 7, 7, 32, 64, 1, 2, 0}};
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
         hn_conv_geom g = geom_of(&cases[t]);
         size_t xs = (size_t)g.n * g.h * g.w * g.cin, ws = (size_t)g.cout * g.cin * g.k * g.k;

@@ -211,6 +211,29 @@ static void test_dnnl_model_matches_ref(void **st) {
     hn_model_free(m1); hn_model_free(m2); hn_config_free(c); hn_arch_free(a);
 }
 
+/* 1x28x28 (Fashion-MNIST) geometry: odd spatial sizes after stride 2 */
+static void test_mnist_shape(void **st) {
+    (void)st;
+    hn_resnet_spec sp = hn_resnet_spec_default();
+    sp.depth = 8; sp.in_c = 1; sp.in_h = 28; sp.in_w = 28; sp.width = 0.5;
+    hn_arch *a = NULL;
+    assert_int_equal(hn_arch_resnet(&sp, &a), HN_OK);
+    hn_model_opts o1 = hn_model_opts_default(), o2 = o1;
+    o1.conv = HN_CONV_REF;
+    hn_model *m1 = NULL, *m2 = NULL;
+    assert_int_equal(hn_model_new(a, NULL, &o1, &m1), HN_OK);
+    assert_int_equal(hn_model_new(a, NULL, &o2, &m2), HN_OK);
+    float *x; int *y;
+    rand_batch(4, 784, 15, &x, &y);
+    float z1[40], z2[40], d[40];
+    assert_int_equal(hn_model_forward(m1, x, 4, 1, z1), HN_OK);
+    assert_int_equal(hn_model_forward(m2, x, 4, 1, z2), HN_OK);
+    for (int i = 0; i < 40; i++) assert_true(fabs(z1[i] - z2[i]) < 1e-4 * (1 + fabs(z1[i])));
+    hn_softmax_ce(z2, y, 4, 10, d, NULL);
+    assert_int_equal(hn_model_backward(m2, d), HN_OK);
+    free(x); free(y); hn_model_free(m1); hn_model_free(m2); hn_arch_free(a);
+}
+
 static float train_steps(hn_model *m, const float *x, const int *y, int n,
                          int steps, hn_optim *opt, float *losses) {
     float z[64 * 10], dz[64 * 10], l = 0;
@@ -319,6 +342,12 @@ static void test_switchable_bn_and_recal(void **st) {
                   err, err0, mag);
     assert_true(err < 0.05 * mag);
     assert_true(err < 0.5 * err0);
+    /* setting the same widths again keeps the recalibrated statistics */
+    assert_int_equal(hn_model_set_config(m, half), HN_OK);
+    assert_int_equal(hn_model_set_config(m, odd), HN_OK);
+    float ze2[N * 10];
+    assert_int_equal(hn_model_forward(m, x, N, 0, ze2), HN_OK);
+    assert_memory_equal(ze, ze2, sizeof ze);
     hn_config_free(half); hn_config_free(odd); free(x); free(y);
     hn_model_free(m); hn_arch_free(a);
 }
@@ -363,6 +392,11 @@ static void test_per_op_banks(void **st) {
         }
     assert_true(g00 > 0 && g11 > 0);
     assert_true(g01 == 0 && g10 == 0);
+    /* bank 0 broadcast: after changing bank 0, copy_bank0 makes them equal */
+    p.data[0] += 1.0f;
+    assert_memory_not_equal(p.data, p.data + p.numel / 2, sizeof(float) * p.numel / 2);
+    hn_model_copy_bank0(m);
+    assert_memory_equal(p.data, p.data + p.numel / 2, sizeof(float) * p.numel / 2);
     /* a config with more ops than banks is rejected */
     hn_op ops3[3] = {{2, 2}, {8, 8}, {4, 4}};
     int *c3 = calloc((size_t)3 * L, sizeof(int));
@@ -466,6 +500,7 @@ int main(void) {
         cmocka_unit_test(test_model_grad_full),
         cmocka_unit_test(test_model_grad_pruned),
         cmocka_unit_test(test_dnnl_model_matches_ref),
+        cmocka_unit_test(test_mnist_shape),
         cmocka_unit_test(test_overfit),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_switchable_bn_and_recal),

@@ -27,13 +27,16 @@ static const char *k_usage =
     "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
     "                        (--config FILE | --homogeneous BW,BA)\n"
     "                        [--input-bits 8] [--samples N] [--seed S]\n"
-    "                        [--no-sim] [--json]\n"
+    "                        [--array DMxDNxDK] [--acc-w B] [--no-sim] [--json]\n"
     "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
     "random weights and activations, checked against the C reference), the\n"
     "cycle model's prediction, ideal cycles and utilization.  With\n"
     "--samples N: N random configurations over the same op set (seeded by\n"
     "--seed), and the Pearson and Spearman correlations of total BOPs with\n"
-    "total model cycles (the model is exact: tests/test_sim.c).\n";
+    "total model cycles (the model is exact: tests/test_sim.c).  --array and\n"
+    "--acc-w evaluate the model at another array size, with a weight buffer\n"
+    "of 2^20 words (the RTL is measured only at the size it was verilated\n"
+    "with).\n";
 
 typedef struct layer_row {
     hn_layer_cost cost;
@@ -43,11 +46,13 @@ typedef struct layer_row {
     double ideal, util;
 } layer_row;
 
+#ifdef HN_REPORT_HAVE_SIM
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+#endif
 
 static double pearson(const double *x, const double *y, int n) {
     double mx = 0, my = 0;
@@ -114,6 +119,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
     bool json = false, have_homo = false, no_sim = false;
     hn_op homo = {0, 0};
     int samples = 0, seed = 1, input_bits = 8;
+    int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
     const char *v;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -137,6 +143,19 @@ int hn_cmd_hw_report(int argc, char **argv) {
         } else if (!strcmp(o, "--input-bits")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             if (!hn_arg_int(cmd, o, v, 1, 8, &input_bits)) return 2;
+        } else if (!strcmp(o, "--array")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            char extra;
+            if (sscanf(v, "%dx%dx%d%c", &arr_dm, &arr_dn, &arr_dk, &extra) != 3 ||
+                arr_dm < 1 || arr_dn < 1 || arr_dk < 1 || arr_dm > 1024 ||
+                arr_dn > 1024 || arr_dk > 4096) {
+                fprintf(stderr, "hetnas hw report: --array: '%s' is not "
+                        "DMxDNxDK with positive sizes (e.g. 4x16x16)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(o, "--acc-w")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, o, v, 8, 31, &acc_w)) return 2;
         } else if (!strcmp(o, "--no-sim")) {
             no_sim = true;
         } else if (!strcmp(o, "--json")) {
@@ -160,6 +179,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
     layer_row *rows = NULL;
     hn_layer_cost *per = NULL;
     double *xb = NULL, *yc = NULL, *rx = NULL, *ry = NULL;
+    double *u_mean = NULL, *u_min = NULL, *lxb = NULL, *lyc = NULL;
+    double *lrx = NULL, *lry = NULL;
+    int *lidx = NULL;
+    hn_layer_cost *sper = NULL;
+    layer_row *srows = NULL;
     int *idx = NULL;
     int rc = 1;
     if (hn_arch_resnet(&spec, &a) != HN_OK) {
@@ -188,6 +212,14 @@ int hn_cmd_hw_report(int argc, char **argv) {
         goto done;
     }
     hn_array_params p = hn_array_params_default();
+    const bool custom = arr_dm || acc_w;
+    if (arr_dm) {
+        p.dm = arr_dm;
+        p.dn = arr_dn;
+        p.dk = arr_dk;
+        p.w_aw = 20; /* a weight buffer that holds any ResNet layer */
+    }
+    if (acc_w) p.acc_w = acc_w;
     uint64_t model_total = 0;
     for (int l = 0; l < L; l++) {
         rows[l].cost = per[l];
@@ -203,6 +235,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
     uint64_t meas_total = 0, ticks = 0;
     double wall = 0;
     int mismatches = 0;
+    bool other_size = false;
 #ifdef HN_REPORT_HAVE_SIM
     if (!no_sim) {
         hn_sim *sim = NULL;
@@ -211,7 +244,14 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_arg_report(cmd);
             goto done;
         }
-        p = *hn_sim_params(sim);
+        const hn_array_params *sp = hn_sim_params(sim);
+        if (custom && (sp->dm != p.dm || sp->dn != p.dn || sp->dk != p.dk ||
+                       sp->acc_w != p.acc_w || sp->w_aw != p.w_aw)) {
+            other_size = true;
+            hn_sim_close(sim);
+            goto simulated;
+        }
+        p = *sp;
         if (model_network(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
             hn_arg_report(cmd);
             hn_sim_close(sim);
@@ -253,12 +293,23 @@ int hn_cmd_hw_report(int argc, char **argv) {
         }
         measured = true;
     }
+simulated:
 #else
     (void)no_sim;
+    (void)custom;
 #endif
 
     /* ---- random configurations ------------------------------------------ */
-    double r_pearson = NAN, r_spearman = NAN;
+    double r_pearson = NAN, r_spearman = NAN, l_pearson = NAN, l_spearman = NAN;
+    u_mean = calloc((size_t)L, sizeof *u_mean);
+    u_min = calloc((size_t)L, sizeof *u_min);
+    srows = calloc((size_t)L, sizeof *srows);
+    double net_u_min = 1e9, net_u_sum = 0;
+    if (!u_mean || !u_min || !srows) {
+        fprintf(stderr, "hetnas hw report: out of memory\n");
+        goto done;
+    }
+    for (int l = 0; l < L; l++) u_min[l] = 1e9;
     if (samples > 0) {
         const int T = hn_config_n_ops(c);
         hn_op *ops = calloc((size_t)T, sizeof *ops);
@@ -268,7 +319,15 @@ int hn_cmd_hw_report(int argc, char **argv) {
         rx = calloc((size_t)samples, sizeof *rx);
         ry = calloc((size_t)samples, sizeof *ry);
         idx = calloc((size_t)samples, sizeof *idx);
-        if (!ops || !counts || !xb || !yc || !rx || !ry || !idx) {
+        const size_t nl = (size_t)samples * (size_t)L;
+        lxb = calloc(nl, sizeof *lxb);
+        lyc = calloc(nl, sizeof *lyc);
+        lrx = calloc(nl, sizeof *lrx);
+        lry = calloc(nl, sizeof *lry);
+        lidx = calloc(nl, sizeof *lidx);
+        sper = calloc((size_t)L, sizeof *sper);
+        if (!ops || !counts || !xb || !yc || !rx || !ry || !idx || !lxb ||
+            !lyc || !lrx || !lry || !lidx || !sper) {
             free(ops);
             free(counts);
             fprintf(stderr, "hetnas hw report: out of memory\n");
@@ -292,11 +351,24 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_layer_cost tot = {0};
             uint64_t cyc = 0;
             st = hn_config_new(a, T, ops, counts, &rc_cfg);
-            if (st == HN_OK) st = hn_cost_network(a, rc_cfg, &copts, NULL, &tot);
+            if (st == HN_OK) st = hn_cost_network(a, rc_cfg, &copts, sper, &tot);
             if (st == HN_OK)
-                st = model_network(a, rc_cfg, input_bits, &p, NULL, &cyc);
+                st = model_network(a, rc_cfg, input_bits, &p, srows, &cyc);
             xb[s] = (double)tot.bops;
             yc[s] = (double)cyc;
+            double ideal = 0;
+            for (int l = 0; st == HN_OK && l < L; l++) {
+                lxb[(size_t)s * L + l] = (double)sper[l].bops;
+                lyc[(size_t)s * L + l] = (double)srows[l].model;
+                u_mean[l] += srows[l].util / samples;
+                if (srows[l].util < u_min[l]) u_min[l] = srows[l].util;
+                ideal += srows[l].ideal;
+            }
+            if (st == HN_OK) {
+                double u = ideal / (double)cyc;
+                net_u_sum += u;
+                if (u < net_u_min) net_u_min = u;
+            }
         }
         free(ops);
         free(counts);
@@ -308,6 +380,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
         ranks(xb, samples, rx, idx);
         ranks(yc, samples, ry, idx);
         r_spearman = pearson(rx, ry, samples);
+        const int nl2 = samples * L;
+        l_pearson = pearson(lxb, lyc, nl2);
+        ranks(lxb, nl2, lrx, lidx);
+        ranks(lyc, nl2, lry, lidx);
+        l_spearman = pearson(lrx, lry, nl2);
     }
 
     /* ---- output ------------------------------------------------------------ */
@@ -391,6 +468,27 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_jw_double(w, r_pearson);
             hn_jw_key(w, "spearman");
             hn_jw_double(w, r_spearman);
+            hn_jw_key(w, "layer_pearson");
+            hn_jw_double(w, l_pearson);
+            hn_jw_key(w, "layer_spearman");
+            hn_jw_double(w, l_spearman);
+            hn_jw_key(w, "utilization_mean");
+            hn_jw_double(w, net_u_sum / samples);
+            hn_jw_key(w, "utilization_min");
+            hn_jw_double(w, net_u_min);
+            hn_jw_key(w, "layers");
+            hn_jw_arr_begin(w);
+            for (int l = 0; l < L; l++) {
+                hn_jw_obj_begin(w);
+                hn_jw_key(w, "name");
+                hn_jw_str(w, hn_arch_layer(a, l)->name);
+                hn_jw_key(w, "utilization_mean");
+                hn_jw_double(w, u_mean[l]);
+                hn_jw_key(w, "utilization_min");
+                hn_jw_double(w, u_min[l]);
+                hn_jw_obj_end(w);
+            }
+            hn_jw_arr_end(w);
             hn_jw_obj_end(w);
         }
         hn_jw_obj_end(w);
@@ -430,19 +528,42 @@ int hn_cmd_hw_report(int argc, char **argv) {
         else
             printf("cycles: not measured (%s); model cycles are exact for "
                    "the RTL\n",
+                   other_size ? "the Verilator model has another array size"
 #ifdef HN_REPORT_HAVE_SIM
-                   "--no-sim"
+                   : "--no-sim"
 #else
-                   "this build has no Verilator model"
+                   : "this build has no Verilator model"
 #endif
             );
-        if (samples > 0)
+        if (samples > 0 && hn_config_n_ops(c) == 1)
+            printf("note: the configuration has one op, so every random "
+                   "configuration is the same (correlations undefined)\n");
+        if (samples > 0) {
             printf("%d random configurations (seed %d, op set of the "
                    "configuration): BOPs vs model cycles: Pearson %.4f, "
                    "Spearman %.4f\n", samples, seed, r_pearson, r_spearman);
+            printf("per layer (%d samples x %d layers pooled): BOPs vs model "
+                   "cycles: Pearson %.4f, Spearman %.4f\n", samples, L,
+                   l_pearson, l_spearman);
+            printf("utilization over the samples (model): network mean %.3f, "
+                   "min %.3f; per layer mean/min:\n", net_u_sum / samples,
+                   net_u_min);
+            for (int l = 0; l < L; l++)
+                printf("  %-14s %.3f / %.3f\n", hn_arch_layer(a, l)->name,
+                       u_mean[l], u_min[l]);
+        }
     }
     rc = mismatches ? 1 : 0;
 done:
+    free(lxb);
+    free(lyc);
+    free(lrx);
+    free(lry);
+    free(lidx);
+    free(sper);
+    free(u_mean);
+    free(u_min);
+    free(srows);
     free(xb);
     free(yc);
     free(rx);

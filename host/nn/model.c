@@ -96,6 +96,7 @@ struct hn_model {
     float *arena;                  /* parameters + grads */
     hn_model_prof prof;
     int quant_layers;              /* layers [0, k) quantized; -1 = all */
+    int *recal_widths;             /* widths the recalibration set holds */
     float noise_prob;              /* NICE weight noise (train forward) */
     hn_rng noise_rng;
 };
@@ -381,6 +382,7 @@ void hn_model_free(hn_model *m) {
     free(m->s0.clamp); free(m->s0.pclamp);
     free(m->ly); free(m->bl); free(m->params); free(m->arena);
     hn_config_free(m->cfg);
+    free(m->recal_widths);
     free(m);
 }
 
@@ -475,8 +477,21 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
     m->wlast = w;
     int set = bn_set_of(m, c);
     int recal_set = m->opts.n_bn_widths;
+    int same = 0;
     if (m->opts.n_bn_widths > 0 && set == recal_set) {
-        /* copy the widest declared set into the recalibration set */
+        if (!m->recal_widths) {
+            m->recal_widths = calloc((size_t)m->L, sizeof(int));
+            if (!m->recal_widths) return hn_fail(HN_ERR_NOMEM, "recalibration set");
+        } else {
+            same = 1;
+            for (int l = 0; l < m->L; l++)
+                if (m->recal_widths[l] != m->ly[l].cout_a) same = 0;
+        }
+        for (int l = 0; l < m->L; l++) m->recal_widths[l] = m->ly[l].cout_a;
+    }
+    if (m->opts.n_bn_widths > 0 && set == recal_set && !same) {
+        /* copy the widest declared set into the recalibration set (kept
+         * when the same widths come again, e.g. after a recalibration) */
         int wi = 0;
         for (int i = 1; i < m->opts.n_bn_widths; i++)
             if (m->opts.bn_widths[i] > m->opts.bn_widths[wi]) wi = i;
@@ -773,22 +788,21 @@ hn_status hn_model_backward(hn_model *m, const float *dlogits) {
     double ta = now_s(), tc = 0, tb = 0, tw = 0;
     layer *yl = &m->ly[m->L - 1];
     int hw = yl->g.oh * yl->g.ow;
-    const float *last = m->nb > 0 ? m->bl[m->nb - 1].s2.out : m->s0.out;
     hn_k_fc_bwd(m->feat, dlogits, n, m->wlast, m->fc_w, m->fc_in, m->classes,
                 m->fc_gw, m->fc_gb, m->dfeat);
     hn_k_gap_bwd(m->dfeat, n, hw, m->wlast, m->dlast);
-    (void)last;
     m->prof.other += now_s() - ta;
-    /* gradient of the current block output: ga (+ gb, row stride ldb) */
+    /* gradient of the current block output: ga (row stride = its width)
+     * plus gb (row stride ldb; the identity shortcut's or the down conv's
+     * input gradient), summed inside the consumers */
     const float *ga = m->dlast, *gb = NULL;
-    int lda = m->wlast, ldb = 0;
+    int ldb = 0;
     for (int b = m->nb - 1; b >= 0; b--) {
         block *k = &m->bl[b];
         layer *y1 = &m->ly[k->l1], *y2 = &m->ly[k->l2];
         layer *yd = k->ld >= 0 ? &m->ly[k->ld] : NULL;
         const float *in = b > 0 ? m->bl[b - 1].s2.out : m->s0.out;
         size_t P2 = (size_t)n * y2->g.oh * y2->g.ow, P1 = P2;
-        (void)lda;
         ta = now_s();
         hn_k_act_bwd(k->s2.pre, P2, k->wout, k->s2.clamp, k->s2.levels, ga,
                      k->wout, gb, ldb, k->dpre2, k->s2.dclamp);
@@ -822,7 +836,6 @@ hn_status hn_model_backward(hn_model *m, const float *dlogits) {
             ldb = k->wout;
         }
         ga = k->gin_a;
-        lda = k->win;
         ta = now_s();
         scatter_weight_grads(m, y2);
         scatter_weight_grads(m, y1);
@@ -989,4 +1002,24 @@ hn_status hn_model_set_quant_layers(hn_model *m, int k) {
 void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed) {
     m->noise_prob = prob < 0.0f ? 0.0f : (prob > 1.0f ? 1.0f : prob);
     hn_rng_seed(&m->noise_rng, seed, 0x6e6f);
+}
+
+void hn_model_copy_bank0(hn_model *m) {
+    for (int l = 0; l < m->L; l++) {
+        layer *y = &m->ly[l];
+        for (int b = 1; b < m->nwb; b++) {
+            memcpy(y->w + (size_t)b * y->wsz, y->w, sizeof(float) * y->wsz);
+            memcpy(y->wclamp + (size_t)b * y->cout, y->wclamp, sizeof(float) * y->cout);
+            memcpy(y->aclamp + (size_t)b * y->cout, y->aclamp, sizeof(float) * y->cout);
+        }
+        for (int set = 0; set < m->nbn; set++)
+            for (int b = 0; b < m->nwb; b++) {
+                if (set == 0 && b == 0) continue;
+                size_t dst = ((size_t)set * m->nwb + b) * y->cout;
+                memcpy(y->gamma + dst, y->gamma, sizeof(float) * y->cout);
+                memcpy(y->beta + dst, y->beta, sizeof(float) * y->cout);
+                memcpy(y->rmean + dst, y->rmean, sizeof(float) * y->cout);
+                memcpy(y->rvar + dst, y->rvar, sizeof(float) * y->cout);
+            }
+    }
 }

@@ -86,20 +86,11 @@ static void set_threads(const hn_experiment *e) {
 /* Rejects experiment keys the engine does not implement yet instead of
  * silently ignoring them. */
 static hn_status check_supported(const hn_experiment *e) {
-    if (e->quant.noise > 0.0)
-        return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.noise (NICE training "
-                       "noise) is not implemented yet; set it to 0",
-                       e->source);
     if (fabs(e->quant.weight_clamp_std - 3.45) > 1e-12 ||
         fabs(e->quant.act_clamp_std - 3.0) > 1e-12)
         return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.weight_clamp_std and "
                        "quant.act_clamp_std other than 3.45 and 3 are not "
                        "implemented yet", e->source);
-    if (e->quant.gradual && e->quant.weight_sharing == HN_EXP_PER_OP)
-        return hn_fail(HN_ERR_UNSUPPORTED, "%s: quant.gradual with "
-                       "weight_sharing per_op is not implemented (the staged "
-                       "full-precision op would need its own bank)",
-                       e->source);
     return HN_OK;
 }
 
@@ -197,45 +188,22 @@ static void freeze_clamps(hn_model *m) {
 
 /* NICE-style gradual quantization: during epoch e only the layers of
  * stages <= e (stem = stage 0, then stages 1..3) are quantized, the others
- * run at full precision; from epoch 3 on the configuration is the target.
- * Widths are kept. */
+ * run at full precision; from epoch 3 on every layer is.  The canonical
+ * order is stage-major, so that is a prefix of the layers. */
 #define HN_N_STAGES 4
 
-static hn_status staged_config(const hn_config *full, const hn_arch *a,
-                               int stage_max, hn_config **out) {
-    int T = hn_config_n_ops(full), L = hn_arch_n_layers(a);
-    if (T + 1 > HN_MAX_OPS)
-        return hn_fail(HN_ERR_UNSUPPORTED, "gradual quantization needs one "
-                       "free op slot (the configuration has %d ops)", T);
-    hn_op ops[HN_MAX_OPS];
-    for (int t = 0; t < T; t++) ops[t] = hn_config_op(full, t);
-    ops[T] = (hn_op){HN_BITS_FP, HN_BITS_FP};
-    int *counts = calloc((size_t)L * (T + 1), sizeof(int));
-    if (!counts) return hn_fail(HN_ERR_NOMEM, "out of memory");
-    for (int l = 0; l < L; l++) {
-        int *row = counts + (size_t)l * (T + 1);
-        if (hn_arch_layer(a, l)->stage > stage_max)
-            row[T] = hn_config_width(full, l);
-        else
-            for (int t = 0; t < T; t++) row[t] = hn_config_count(full, l, t);
-    }
-    hn_status st = hn_config_new(a, T + 1, ops, counts, out);
-    free(counts);
-    return st;
-}
-
-/* Sets the configuration of epoch `ep`; *final says it is the target. */
-static hn_status set_epoch_config(trainer *t, int ep, bool *final) {
+/* Sets the quantized prefix of epoch `ep`; *final says all are quantized. */
+static hn_status set_epoch_stage(trainer *t, int ep, bool *final) {
     *final = true;
     if (!t->e->quant.gradual || !is_quantized(t->cfg) ||
         ep >= HN_N_STAGES - 1)
-        return hn_model_set_config(t->model, t->cfg);
+        return hn_model_set_quant_layers(t->model, -1);
     *final = false;
-    hn_config *c;
-    HN_TRY(staged_config(t->cfg, t->arch, ep, &c));
-    hn_status st = hn_model_set_config(t->model, c);
-    hn_config_free(c);
-    return st;
+    int k = 0;
+    while (k < hn_arch_n_layers(t->arch) &&
+           hn_arch_layer(t->arch, k)->stage <= ep)
+        k++;
+    return hn_model_set_quant_layers(t->model, k);
 }
 
 static hn_sched make_sched(const hn_experiment *e) {
@@ -577,7 +545,13 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                        : hn_sched_lr(&t->sched, ep);
         epoch_rec rec;
         bool final_cfg;
-        HN_TRY(set_epoch_config(t, ep, &final_cfg));
+        HN_TRY(set_epoch_stage(t, ep, &final_cfg));
+        /* NICE noise, reseeded from (seed, epoch) so that a resumed epoch
+         * draws the same noise as the uninterrupted run. */
+        if (e->quant.noise > 0.0)
+            hn_model_set_train_noise(t->model, (float)e->quant.noise,
+                                     e->seed * 0x9E3779B97F4A7C15ull +
+                                         (uint64_t)ep + 1);
         HN_TRY(train_epoch(t, ep, lr, o->progress, &rec, rd));
         bool evaluated = (ep + 1) % e->train.eval_every == 0 ||
                          ep + 1 == e->train.epochs;
@@ -663,7 +637,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
 /* The test set, once, on the best checkpoint. */
 static hn_status final_test(trainer *t, hn_rundir *rd, hn_train_result *r) {
     char best[1200];
-    HN_TRY(hn_model_set_config(t->model, t->cfg));
+    HN_TRY(hn_model_set_quant_layers(t->model, -1));
     HN_TRY(hn_rundir_file(rd, "checkpoints/best.safetensors", best,
                           sizeof best));
     hn_ckpt *c;

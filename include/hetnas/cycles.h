@@ -22,7 +22,8 @@ typedef struct hn_array_params {
     int dn;        /* columns: output pixels per tile */
     int dk;        /* binary lanes per dot-product unit (bits per word) */
     int acc_w;     /* unsigned partial-sum bits of a DPU */
-    int wbits_max; /* weight bits supported: 2..wbits_max (<= 8) */
+    int wbits_max; /* weight bits supported: 1..wbits_max (<= 8); 1 = +-1
+                      weights, run as 2-bit values (two rows) */
     int abits_max; /* activation bits supported: 1..abits_max (<= 8) */
     int filt_w;    /* filter index bits: c_out <= 2^filt_w */
     int pt_w;      /* pixel tiles per run <= 2^pt_w */
@@ -32,7 +33,7 @@ typedef struct hn_array_params {
 } hn_array_params;
 
 /* The default build: Dm=4, Dn=16, Dk=16 (1024 binary lanes), acc_w 20,
- * b_w 2..8, b_a 1..8, 128 filters, 64 pixel tiles per run, 8K weight
+ * b_w 1..8 (1 = +-1), b_a 1..8, 128 filters, 64 pixel tiles per run, 8K weight
  * words, 16K activation words. */
 hn_array_params hn_array_params_default(void);
 
@@ -40,7 +41,8 @@ hn_array_params hn_array_params_default(void);
 typedef struct hn_array_plan {
     int c_in, c_out, k;
     int out_h, out_w, pixels;
-    int rows;        /* sum over filters of b_w: one row per weight plane */
+    int rows;        /* sum over filters of b_w (2 for b_w = 1): one row per
+                        weight plane */
     int mt;          /* row tiles = ceil(rows / dm) */
     int pt;          /* pixel tiles = ceil(pixels / dn) */
     int ba;          /* activation planes = max b_a */
@@ -62,7 +64,8 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
 
 typedef struct hn_cycle_report {
     uint64_t cycles;      /* predicted RTL cycles (start to done, all runs) */
-    uint64_t binary_macs; /* sum over filter/channel pairs of b_w*b_a * k*k*pixels */
+    uint64_t binary_macs; /* sum over filter/channel pairs of b_w*b_a * k*k*pixels
+                             (b_w = 1 counts 1: +-1 filters reach at most 0.5) */
     double ideal_cycles;  /* binary_macs / (dm*dn*dk) */
     double utilization;   /* ideal_cycles / cycles */
 } hn_cycle_report;
@@ -73,6 +76,37 @@ uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
 /* The exact cycle model of a whole job. */
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
                         hn_cycle_report *out);
+
+/* The memory image of a job (docs/hardware.md, "Memory image"): every
+ * buffer word is *_wpw little-endian 32-bit words (bit 0 of the buffer word
+ * = bit 0 of the first 32-bit word), exactly what hn_krnl_top DMAs from
+ * device memory and what the Verilator harness writes into the buffers.
+ *   w: n_w = mt*kw weight words (address mt*kw + c)
+ *   m: n_m = mt row descriptors {valid, first, last, filter}
+ *   a: n_a = npt*ba*kw activation words of pixel tiles pt0..pt0+npt-1
+ *      (address (lp*ba + s)*kw + c; words with c >= nc[s] are zero) */
+typedef struct hn_array_image {
+    int w_wpw, m_wpw, a_wpw;
+    uint32_t *w;
+    long n_w;
+    uint32_t *m;
+    long n_m;
+    uint32_t *a;
+    long n_a;
+} hn_array_image;
+
+/* Packs weights and descriptors (w, m) of a planned job; the job's values
+ * must be valid (hn_hwjob_validate). */
+hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
+                                const hn_array_plan *plan,
+                                hn_array_image *img);
+/* Packs the activation words (a) of one run: pixel tiles pt0..pt0+npt-1;
+ * replaces a previous run's words. */
+hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
+                             const hn_array_plan *plan, int pt0, int npt,
+                             hn_array_image *img);
+/* Frees w, m and a (the struct may be zero-initialised). */
+void hn_array_image_free(hn_array_image *img);
 
 /* The geometry and groups of searchable layer `layer` of a configuration
  * as a job (weights/acts left NULL; hn_hwjob_alloc them to run it): active

@@ -107,6 +107,12 @@ hn_param hn_model_param(hn_model *m, int i);
 /* -1 if none. */
 int hn_model_find_param(const hn_model *m, const char *name);
 
+/* Copies bank 0 (op 0's weights/clamps, BN set 0) into every other per_op
+ * bank and switchable-BN set, e.g. after loading a full-precision checkpoint
+ * into the plain PyTorch-shaped slices, as the reference code initialises
+ * every (filter, op) pair from one FP model.  No-op for the default model. */
+void hn_model_copy_bank0(hn_model *m);
+
 /* ---- quantizer state ------------------------------------------------------ */
 /* Weight clamps <- |mean +- 3.45 std| of each layer's weights (NICE);
  * activation clamps <- mean + 3 std of each channel's pre-activation over the

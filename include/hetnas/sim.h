@@ -45,6 +45,16 @@ const hn_array_params *hn_sim_params(const hn_sim *s);
 hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                      uint64_t *cycles);
 
+/* The same job through the Vitis RTL-kernel wrapper rtl/hn_krnl_top.sv:
+ * the memory image goes to a C++ model of device memory, the registers are
+ * programmed over AXI4-Lite, the kernel DMAs the image in over m_axi, runs
+ * and writes the results back; one kernel call per buffer run.  *cycles =
+ * the core cycles the kernel reports (register 0x70), summed over runs.
+ * The kernel is built at the default array size only: HN_ERR_UNSUPPORTED
+ * if hn_sim_params() differs. */
+hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
+                         uint64_t *cycles);
+
 /* Cycles and host ticks of everything run so far (ticks include loading
  * and read-back), for simulation-speed figures. */
 void hn_sim_stats(const hn_sim *s, uint64_t *array_cycles,
