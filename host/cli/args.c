@@ -120,3 +120,59 @@ int hn_arg_model(const char *cmd, int argc, char **argv, int *i,
     }
     return 0;
 }
+
+int hn_arg_config(const char *cmd, int argc, char **argv, int *i,
+                  hn_arg_cfg *c) {
+    const char *o = argv[*i], *v;
+    if (!strcmp(o, "--config")) {
+        if (!(c->path = hn_arg_value(cmd, argc, argv, i))) return -1;
+        return 1;
+    }
+    if (!strcmp(o, "--homogeneous")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        if (!hn_arg_pair(cmd, o, v, 1, HN_BITS_MAX, &c->homo.wbits,
+                         &c->homo.abits))
+            return -1;
+        c->have_homo = true;
+        return 1;
+    }
+    if (!strcmp(o, "--width-mult")) {
+        if (!(v = hn_arg_value(cmd, argc, argv, i))) return -1;
+        if (!hn_arg_double(cmd, o, v, 1e-9, 1.0, &c->wm)) return -1;
+        c->have_wm = true;
+        return 1;
+    }
+    return 0;
+}
+
+bool hn_arg_config_build(const char *cmd, const hn_arg_cfg *c,
+                         const hn_arch *a, bool allow_wm, hn_config **out) {
+    *out = NULL;
+    if (c->have_wm && !allow_wm) {
+        fprintf(stderr, "hetnas %s: --width-mult is not supported here\n", cmd);
+        return false;
+    }
+    if (!c->path && !c->have_homo && !c->have_wm) {
+        fprintf(stderr, "hetnas %s: give --config FILE or --homogeneous "
+                "BW,BA%s\n", cmd, allow_wm ? " or --width-mult R" : "");
+        return false;
+    }
+    if (c->path && (c->have_homo || c->have_wm)) {
+        fprintf(stderr, "hetnas %s: --config cannot be combined with "
+                "--homogeneous or --width-mult\n", cmd);
+        return false;
+    }
+    hn_status st;
+    if (c->path) {
+        st = hn_config_load(c->path, a, out);
+    } else {
+        hn_op op = c->have_homo ? c->homo : (hn_op){HN_BITS_FP, HN_BITS_FP};
+        st = c->have_wm ? hn_config_width_mult(a, c->wm, op, out)
+                        : hn_config_homogeneous(a, op, out);
+    }
+    if (st != HN_OK) {
+        hn_arg_report(cmd);
+        return false;
+    }
+    return true;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "hetnas/arch.h"
+#include "hetnas/config.h"
 
 /* Value of option argv[*i] (advances *i), or NULL + message if missing. */
 const char *hn_arg_value(const char *cmd, int argc, char **argv, int *i);
@@ -25,5 +26,23 @@ void hn_arg_report(const char *cmd);
  * Returns 1 if argv[*i] was one of them (consumed), 0 if not, -1 on error. */
 int hn_arg_model(const char *cmd, int argc, char **argv, int *i,
                  hn_resnet_spec *spec, bool *model_given);
+
+/* --config FILE | --homogeneous BW,BA | --width-mult R: the ways a
+ * command is given a network configuration. */
+typedef struct hn_arg_cfg {
+    const char *path;
+    bool have_homo, have_wm;
+    hn_op homo;
+    double wm;
+} hn_arg_cfg;
+
+/* 1 if argv[*i] was one of them (consumed), 0 if not, -1 on error. */
+int hn_arg_config(const char *cmd, int argc, char **argv, int *i,
+                  hn_arg_cfg *c);
+/* Checks the combination (--width-mult only when allow_wm; alone it means
+ * full precision, with --homogeneous the kept filters use that op) and
+ * builds the configuration.  Prints the problem and returns false. */
+bool hn_arg_config_build(const char *cmd, const hn_arg_cfg *c,
+                         const hn_arch *a, bool allow_wm, hn_config **out);
 
 #endif

@@ -35,29 +35,17 @@ int hn_cmd_bops(int argc, char **argv) {
     const char *cmd = "bops";
     hn_resnet_spec spec = hn_resnet_spec_default();
     hn_cost_opts opts = hn_cost_opts_default();
-    const char *config_path = NULL;
-    bool json = false, have_homo = false, have_wm = false, have_target = false;
-    hn_op homo = {0, 0}, target = {0, 0};
-    double wm = 1.0;
+    hn_arg_cfg cs = {0};
+    bool json = false, have_target = false;
+    hn_op target = {0, 0};
     const char *v;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int r = hn_arg_model(cmd, argc, argv, &i, &spec, NULL);
+        if (r == 0) r = hn_arg_config(cmd, argc, argv, &i, &cs);
         if (r < 0) return 2;
         if (r > 0) continue;
-        if (!strcmp(o, "--config")) {
-            if (!(config_path = hn_arg_value(cmd, argc, argv, &i))) return 2;
-        } else if (!strcmp(o, "--homogeneous")) {
-            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
-            if (!hn_arg_pair(cmd, o, v, 1, HN_BITS_MAX, &homo.wbits,
-                             &homo.abits))
-                return 2;
-            have_homo = true;
-        } else if (!strcmp(o, "--width-mult")) {
-            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
-            if (!hn_arg_double(cmd, o, v, 1e-9, 1.0, &wm)) return 2;
-            have_wm = true;
-        } else if (!strcmp(o, "--target")) {
+        if (!strcmp(o, "--target")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             if (!hn_arg_pair(cmd, o, v, 1, HN_BITS_MAX, &target.wbits,
                              &target.abits))
@@ -84,16 +72,6 @@ int hn_cmd_bops(int argc, char **argv) {
             return 2;
         }
     }
-    if (!config_path && !have_homo && !have_wm) {
-        fprintf(stderr, "hetnas bops: give --config FILE, --homogeneous BW,BA "
-                "or --width-mult R\n%s", k_usage);
-        return 2;
-    }
-    if (config_path && (have_homo || have_wm)) {
-        fprintf(stderr, "hetnas bops: --config cannot be combined with "
-                "--homogeneous or --width-mult\n");
-        return 2;
-    }
     hn_arch *a = NULL;
     hn_config *c = NULL, *tc = NULL;
     hn_layer_cost *per = NULL;
@@ -102,16 +80,8 @@ int hn_cmd_bops(int argc, char **argv) {
         hn_arg_report(cmd);
         return 2;
     }
-    hn_status st;
-    if (config_path) {
-        st = hn_config_load(config_path, a, &c);
-    } else {
-        hn_op op = have_homo ? homo : (hn_op){HN_BITS_FP, HN_BITS_FP};
-        st = have_wm ? hn_config_width_mult(a, wm, op, &c)
-                     : hn_config_homogeneous(a, op, &c);
-    }
-    if (st != HN_OK) {
-        hn_arg_report(cmd);
+    if (!hn_arg_config_build(cmd, &cs, a, true, &c)) {
+        if (!cs.path && !cs.have_homo && !cs.have_wm) fputs(k_usage, stderr);
         rc = 2;
         goto done;
     }

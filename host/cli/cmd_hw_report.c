@@ -115,26 +115,18 @@ static hn_status model_network(const hn_arch *a, const hn_config *c,
 int hn_cmd_hw_report(int argc, char **argv) {
     const char *cmd = "hw report";
     hn_resnet_spec spec = hn_resnet_spec_default();
-    const char *config_path = NULL;
-    bool json = false, have_homo = false, no_sim = false;
-    hn_op homo = {0, 0};
+    hn_arg_cfg cs = {0};
+    bool json = false, no_sim = false;
     int samples = 0, seed = 1, input_bits = 8;
     int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
     const char *v;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int r = hn_arg_model(cmd, argc, argv, &i, &spec, NULL);
+        if (r == 0) r = hn_arg_config(cmd, argc, argv, &i, &cs);
         if (r < 0) return 2;
         if (r > 0) continue;
-        if (!strcmp(o, "--config")) {
-            if (!(config_path = hn_arg_value(cmd, argc, argv, &i))) return 2;
-        } else if (!strcmp(o, "--homogeneous")) {
-            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
-            if (!hn_arg_pair(cmd, o, v, 1, HN_BITS_MAX, &homo.wbits,
-                             &homo.abits))
-                return 2;
-            have_homo = true;
-        } else if (!strcmp(o, "--samples")) {
+        if (!strcmp(o, "--samples")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             if (!hn_arg_int(cmd, o, v, 0, 1000000, &samples)) return 2;
         } else if (!strcmp(o, "--seed")) {
@@ -169,11 +161,6 @@ int hn_cmd_hw_report(int argc, char **argv) {
             return 2;
         }
     }
-    if (!config_path == !have_homo) {
-        fprintf(stderr, "hetnas hw report: give exactly one of --config FILE "
-                "and --homogeneous BW,BA\n%s", k_usage);
-        return 2;
-    }
     hn_arch *a = NULL;
     hn_config *c = NULL, *rc_cfg = NULL;
     layer_row *rows = NULL;
@@ -190,13 +177,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
         hn_arg_report(cmd);
         return 2;
     }
-    hn_status st = config_path ? hn_config_load(config_path, a, &c)
-                               : hn_config_homogeneous(a, homo, &c);
-    if (st != HN_OK) {
-        hn_arg_report(cmd);
+    if (!hn_arg_config_build(cmd, &cs, a, false, &c)) {
         rc = 2;
         goto done;
     }
+    hn_status st = HN_OK;
     const int L = hn_arch_n_layers(a);
     rows = calloc((size_t)L, sizeof *rows);
     per = calloc((size_t)L, sizeof *per);

@@ -18,6 +18,41 @@ static const char *k_train_usage =
 
 #define MAX_SETS 64
 
+/* What train and eval share: --set, --help, unknown options and the one
+ * experiment path.  Returns 0 when argv[*i] was handled, otherwise the exit
+ * code to return (EXIT_HELP for --help). */
+#define EXIT_HELP (-1)
+static int common_arg(const char *cmd, const char *usage, int argc,
+                      char **argv, int *i, const char **exp_path,
+                      const char **sets, int *n_sets) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--set")) {
+        const char *v = hn_arg_value(cmd, argc, argv, i);
+        if (!v) return 2;
+        if (*n_sets == MAX_SETS) {
+            fprintf(stderr, "hetnas %s: at most %d --set\n", cmd, MAX_SETS);
+            return 2;
+        }
+        sets[(*n_sets)++] = v;
+        return 0;
+    }
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        fputs(usage, stdout);
+        return EXIT_HELP;
+    }
+    if (a[0] == '-') {
+        fprintf(stderr, "hetnas %s: unknown option '%s'\n%s", cmd, a, usage);
+        return 2;
+    }
+    if (*exp_path) {
+        fprintf(stderr, "hetnas %s: one experiment file, got '%s' and '%s'\n",
+                cmd, *exp_path, a);
+        return 2;
+    }
+    *exp_path = a;
+    return 0;
+}
+
 int hn_cmd_train(int argc, char **argv) {
     const char *cmd = "train", *exp_path = NULL;
     const char *sets[MAX_SETS];
@@ -27,15 +62,7 @@ int hn_cmd_train(int argc, char **argv) {
     o.argv = argv;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--set")) {
-            const char *v = hn_arg_value(cmd, argc, argv, &i);
-            if (!v) return 2;
-            if (n_sets == MAX_SETS) {
-                fprintf(stderr, "hetnas train: at most %d --set\n", MAX_SETS);
-                return 2;
-            }
-            sets[n_sets++] = v;
-        } else if (!strcmp(a, "--out")) {
+        if (!strcmp(a, "--out")) {
             if (!(o.run_dir = hn_arg_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--init")) {
             if (!(o.init_ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
@@ -47,19 +74,10 @@ int hn_cmd_train(int argc, char **argv) {
             o.progress = 0;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(k_train_usage, stdout);
-            return 0;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "hetnas train: unknown option '%s'\n%s", a,
-                    k_train_usage);
-            return 2;
-        } else if (!exp_path) {
-            exp_path = a;
         } else {
-            fprintf(stderr, "hetnas train: one experiment file, got '%s' and "
-                    "'%s'\n", exp_path, a);
-            return 2;
+            int rc = common_arg(cmd, k_train_usage, argc, argv, &i, &exp_path,
+                                sets, &n_sets);
+            if (rc) return rc == EXIT_HELP ? 0 : rc;
         }
     }
     if (!exp_path) {
@@ -103,15 +121,7 @@ int hn_cmd_eval(int argc, char **argv) {
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--set")) {
-            const char *v = hn_arg_value(cmd, argc, argv, &i);
-            if (!v) return 2;
-            if (n_sets == MAX_SETS) {
-                fprintf(stderr, "hetnas eval: at most %d --set\n", MAX_SETS);
-                return 2;
-            }
-            sets[n_sets++] = v;
-        } else if (!strcmp(a, "--checkpoint")) {
+        if (!strcmp(a, "--checkpoint")) {
             if (!(ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--config")) {
             if (!(cfg = hn_arg_value(cmd, argc, argv, &i))) return 2;
@@ -124,19 +134,10 @@ int hn_cmd_eval(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--json")) {
             json = true;
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(k_eval_usage, stdout);
-            return 0;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "hetnas eval: unknown option '%s'\n%s", a,
-                    k_eval_usage);
-            return 2;
-        } else if (!exp_path) {
-            exp_path = a;
         } else {
-            fprintf(stderr, "hetnas eval: one experiment file, got '%s' and "
-                    "'%s'\n", exp_path, a);
-            return 2;
+            int rc = common_arg(cmd, k_eval_usage, argc, argv, &i, &exp_path,
+                                sets, &n_sets);
+            if (rc) return rc == EXIT_HELP ? 0 : rc;
         }
     }
     if (!exp_path || !ckpt) {
