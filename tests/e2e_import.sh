@@ -55,4 +55,44 @@ PYEOF
 head -c 100 "$tmp/tv.safetensors" >"$tmp/trunc.safetensors"
 "$HN" import "$tmp/trunc.safetensors" --out "$tmp/x.safetensors" >"$tmp/o6" 2>&1; rc=$?
 { [ $rc -ne 0 ] && grep -q "trunc.safetensors" "$tmp/o6"; } && ok "truncated file refused" || { bad "truncated"; cat "$tmp/o6"; }
+# Training from an imported model: shared weights take the tensors as they
+# are; per_op banks all start from the same FP tensors.  lr ~ 0 keeps the
+# weights as imported through one step.
+mkdir -p "$tmp/data"
+"$PY" "$SRC/tests/make_tiny_idx.py" "$tmp/data" 300 100 3
+"$PY" "$SRC/tests/make_state_dict.py" "$tmp/r8.safetensors" 8 torchvision 4 1
+"$HN" import "$tmp/r8.safetensors" --model resnet8 --input 1x28x28 --out "$tmp/r8_hn.safetensors" >"$tmp/o7" 2>&1 || { bad "import resnet8"; cat "$tmp/o7"; }
+for ws in shared per_op; do
+  cat >"$tmp/init_$ws.yaml" <<YAML
+name: init_$ws
+seed: 1
+init: $tmp/r8_hn.safetensors
+model: {name: resnet8}
+data: {name: mnist, dir: $tmp/data, val_fraction: 0.2, batch_size: 16, augment: {crop_pad: 0, flip: false}}
+config: {ops: [[4, 4], [2, 2]], layers: [[8, 8], [8, 8], [8, 8], [16, 16], [16, 16], [16, 16], [32, 32], [32, 32], [32, 32]]}
+quant: {weight_sharing: $ws}
+optim: {name: sgd, lr: 1.0e-12, momentum: 0.0, weight_decay: 0.0}
+schedule: {name: constant}
+train: {epochs: 1, max_batches: 1, threads: 1}
+YAML
+  if "$HN" train "$tmp/init_$ws.yaml" --out "$tmp/run_$ws" --no-progress >"$tmp/o_$ws" 2>&1 \
+     && "$PY" - "$tmp/r8.safetensors" "$tmp/run_$ws/checkpoints/epoch_0000.safetensors" "$([ $ws = per_op ] && echo 2 || echo 1)" <<'PYEOF'
+import json, struct, sys
+def read(p):
+    b = open(p, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n]); h.pop("__metadata__", None)
+    return {k: (v["shape"], b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]]) for k, v in h.items()}
+src, run = read(sys.argv[1]), read(sys.argv[2])
+for name in ("conv1.weight", "layer2.0.conv1.weight", "layer3.0.downsample.0.weight", "fc.weight"):
+    shape, data = src[name]
+    rshape, rdata = run[name]
+    banks = len(rdata) // len(data)
+    assert banks == (1 if name.startswith("fc.") else int(sys.argv[3])), (name, banks)
+    assert rshape[-len(shape):] == shape, (name, rshape, shape)
+    for b in range(banks):
+        assert rdata[b * len(data):(b + 1) * len(data)] == data, (name, b)
+PYEOF
+  then ok "train --init from an import ($ws)"; else bad "train --init ($ws)"; cat "$tmp/o_$ws"; fi
+done
 exit $fail

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a random CIFAR ResNet state_dict as safetensors without torch or
 numpy (struct only), in one of the naming styles hetnas import accepts.
-usage: make_state_dict.py OUT DEPTH STYLE SEED
+usage: make_state_dict.py OUT DEPTH STYLE SEED [IN_C]
   STYLE = torchvision (downsample.0/1, fc) | optiona (no shortcut tensors, linear)"""
 import json
 import random
@@ -11,6 +11,7 @@ import sys
 
 def main():
     out, depth, style, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    in_c = int(sys.argv[5]) if len(sys.argv) > 5 else 3
     rng = random.Random(seed)
     n = (depth - 2) // 6
     T = []  # (name, shape, dtype)
@@ -23,7 +24,7 @@ def main():
             T.append((f"{name}.{s}", [c], "F32"))
         T.append((f"{name}.num_batches_tracked", [], "I64"))
 
-    conv("conv1", 16, 3, 3)
+    conv("conv1", 16, in_c, 3)
     bn("bn1", 16)
     c = 16
     for s in (1, 2, 3):

@@ -470,6 +470,50 @@ static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
     return HN_OK;
 }
 
+/* Starting weights from a checkpoint (e.g. `hetnas import`): tensors are
+ * matched by name; a full-precision tensor whose shape is the trailing
+ * shape of a per_op bank / switchable-BN parameter fills its first slice,
+ * which is then copied to every bank (each (filter, op) pair starts from
+ * the same FP model, as in the reference code). */
+static hn_status load_init(trainer *t, const char *path) {
+    hn_ckpt *c;
+    HN_TRY(hn_ckpt_load(path, &c));
+    int np = hn_model_n_params(t->model), loaded = 0, sliced = 0;
+    hn_status st = HN_OK;
+    for (int i = 0; i < np && st == HN_OK; i++) {
+        hn_param p = hn_model_param(t->model, i);
+        const hn_ckpt_tensor *x = hn_ckpt_find(c, p.name);
+        if (!x) continue;
+        if (x->dtype != HN_DT_F32) {
+            st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' is %s, expected F32",
+                         path, p.name, hn_dtype_name(x->dtype));
+            break;
+        }
+        bool tail = x->ndim <= p.ndim && x->numel > 0 &&
+                    p.numel % (size_t)x->numel == 0;
+        for (int d = 0; tail && d < x->ndim; d++)
+            tail = x->shape[x->ndim - 1 - d] == p.shape[p.ndim - 1 - d];
+        if (!tail) {
+            st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' has %lld elements, "
+                         "the model's has %zu (another model or width?)",
+                         path, p.name, (long long)x->numel, p.numel);
+            break;
+        }
+        memcpy(p.data, x->data, (size_t)x->numel * sizeof(float));
+        loaded++;
+        sliced += (size_t)x->numel != p.numel;
+    }
+    hn_ckpt_free(c);
+    HN_TRY(st);
+    if (loaded == 0)
+        return hn_fail(HN_ERR_FORMAT, "%s: no tensor matches a model parameter "
+                       "name (see docs/nn.md for the names)", path);
+    if (sliced) hn_model_copy_bank0(t->model);
+    HN_INFO("initialised %d tensors from %s%s", loaded, path,
+            sliced ? " (copied to every op bank)" : "");
+    return HN_OK;
+}
+
 static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                      hn_train_result *r) {
     const hn_experiment *e = t->e;
@@ -514,19 +558,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
     } else {
         const char *init = o->init_ckpt ? o->init_ckpt
                            : e->init[0] ? e->init : NULL;
-        if (init) {
-            hn_ckpt *c;
-            int n_loaded = 0;
-            HN_TRY(hn_ckpt_load(init, &c));
-            hn_status st = hn_ckpt_load_model(c, t->model, false, &n_loaded);
-            hn_ckpt_free(c);
-            HN_TRY(st);
-            if (n_loaded == 0)
-                return hn_fail(HN_ERR_FORMAT, "%s: no tensor matches a model "
-                               "parameter name (see docs/nn.md for the names)",
-                               init);
-            HN_INFO("initialised %d tensors from %s", n_loaded, init);
-        }
+        if (init) HN_TRY(load_init(t, init));
     }
     if (latest < 0 && is_quantized(t->cfg)) {
         /* Quantizer clamps from the initial weights and one batch (NICE):
