@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hetnas/json.h"
 #include "hetnas/status.h"
 
 const char *hn_arg_value(const char *cmd, int argc, char **argv, int *i) {
@@ -175,4 +176,16 @@ bool hn_arg_config_build(const char *cmd, const hn_arg_cfg *c,
         return false;
     }
     return true;
+}
+
+void hn_arg_json_model(hn_jw *w, const hn_arch *a) {
+    const hn_resnet_spec *sp = hn_arch_spec(a);
+    hn_jw_key(w, "model");
+    hn_jw_str(w, hn_arch_model_name(a));
+    hn_jw_key(w, "input");
+    hn_jw_arr_begin(w);
+    hn_jw_int(w, sp->in_c);
+    hn_jw_int(w, sp->in_h);
+    hn_jw_int(w, sp->in_w);
+    hn_jw_arr_end(w);
 }

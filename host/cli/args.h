@@ -27,6 +27,11 @@ void hn_arg_report(const char *cmd);
 int hn_arg_model(const char *cmd, int argc, char **argv, int *i,
                  hn_resnet_spec *spec, bool *model_given);
 
+/* Writes the "model" and "input": [C,H,W] members every model-level JSON
+ * output starts with (inside an open object). */
+struct hn_jw;
+void hn_arg_json_model(struct hn_jw *w, const hn_arch *a);
+
 /* --config FILE | --homogeneous BW,BA | --width-mult R: the ways a
  * command is given a network configuration. */
 typedef struct hn_arg_cfg {

@@ -108,14 +108,7 @@ int hn_cmd_bops(int argc, char **argv) {
         hn_jw *w = hn_jw_new(0);
         if (!w) goto done;
         hn_jw_obj_begin(w);
-        hn_jw_key(w, "model");
-        hn_jw_str(w, hn_arch_model_name(a));
-        hn_jw_key(w, "input");
-        hn_jw_arr_begin(w);
-        hn_jw_int(w, spec.in_c);
-        hn_jw_int(w, spec.in_h);
-        hn_jw_int(w, spec.in_w);
-        hn_jw_arr_end(w);
+        hn_arg_json_model(w, a);
         hn_jw_key(w, "layers");
         hn_jw_arr_begin(w);
         for (int l = 0; l < rows; l++) {

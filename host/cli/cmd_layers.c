@@ -51,14 +51,7 @@ int hn_cmd_layers(int argc, char **argv) {
             return 1;
         }
         hn_jw_obj_begin(w);
-        hn_jw_key(w, "model");
-        hn_jw_str(w, hn_arch_model_name(a));
-        hn_jw_key(w, "input");
-        hn_jw_arr_begin(w);
-        hn_jw_int(w, spec.in_c);
-        hn_jw_int(w, spec.in_h);
-        hn_jw_int(w, spec.in_w);
-        hn_jw_arr_end(w);
+        hn_arg_json_model(w, a);
         hn_jw_key(w, "layers");
         hn_jw_arr_begin(w);
         for (int l = 0; l < L; l++) {
