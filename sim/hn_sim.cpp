@@ -2,6 +2,7 @@
 // rtl/hn_core.sv.  It packs a conv job into the array's memory image
 // (docs/hardware.md, "Memory image"), loads it through the buffer write
 // ports, runs the array and reads the accumulators back.
+#include "hetnas/hwimage.h"
 #include "hetnas/sim.h"
 
 #include <cstdarg>

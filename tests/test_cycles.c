@@ -13,6 +13,7 @@
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
 #include "hetnas/cycles.h"
+#include "hetnas/hwimage.h"
 #include "hetnas/hwjob.h"
 #include "hetnas/hwref.h"
 #include "hetnas/rng.h"

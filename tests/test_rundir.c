@@ -15,7 +15,7 @@
 #include "hetnas/checkpoint.h"
 #include "hetnas/fileio.h"
 #include "hetnas/rundir.h"
-#include "train/checkpoint_json.h"
+#include "hetnas/jv.h"
 
 static char g_dir[256];
 
@@ -141,7 +141,7 @@ static void test_checkpoints(void **st) {
     assert_int_equal(hn_rundir_open(dir, HN_RUNDIR_AUTO, &rd), HN_OK);
     assert_false(hn_rundir_resumed(rd));
     int ep;
-    assert_int_equal(hn_rundir_latest_ckpt(rd, latest, sizeof latest, &ep), HN_OK);
+    assert_int_equal(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, latest, sizeof latest, &ep), HN_OK);
     assert_int_equal(ep, -1);
     assert_string_equal(latest, "");
     int epochs[] = {0, 1, 2, 9, 10};
@@ -153,12 +153,12 @@ static void test_checkpoints(void **st) {
     save_ckpt(p, -1);
     hn_rundir_file(rd, "checkpoints/epoch_12.safetensors", p, sizeof p); /* not canonical */
     save_ckpt(p, 12);
-    assert_int_equal(hn_rundir_latest_ckpt(rd, latest, sizeof latest, &ep), HN_OK);
+    assert_int_equal(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, latest, sizeof latest, &ep), HN_OK);
     assert_int_equal(ep, 10);
     assert_non_null(strstr(latest, "checkpoints/epoch_0010.safetensors"));
     /* a damaged newest checkpoint is skipped */
     assert_int_equal(truncate(latest, 20), 0);
-    assert_int_equal(hn_rundir_latest_ckpt(rd, latest, sizeof latest, &ep), HN_OK);
+    assert_int_equal(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, latest, sizeof latest, &ep), HN_OK);
     assert_int_equal(ep, 9);
     assert_int_equal(hn_rundir_prune_ckpts(rd, 2), HN_OK);
     for (int i = 0; i < 5; i++) {

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "hetnas/fileio.h"
+#include "hetnas/str.h"
 
 struct hn_node {
     hn_node_kind kind;
@@ -365,25 +366,6 @@ hn_status hn_node_as_int_array(const hn_doc *d, const hn_node *n,
     return HN_OK;
 }
 
-/* Levenshtein distance, for "did you mean" suggestions. */
-static int edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    int prev[64], cur[64];
-    for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < c) c = prev[j] + 1;
-            if (cur[j - 1] + 1 < c) c = cur[j - 1] + 1;
-            cur[j] = c;
-        }
-        memcpy(prev, cur, sizeof(int) * (lb + 1));
-    }
-    return prev[lb];
-}
-
 static const char *type_name(hn_field_type t) {
     switch (t) {
     case HN_FIELD_INT: return "an integer";
@@ -412,7 +394,7 @@ hn_status hn_schema_check(const hn_doc *d, const hn_node *map, const char *ctx,
             const char *best = NULL;
             int bd = 3;
             for (size_t j = 0; j < n; j++) {
-                int e = edit_distance(key, fields[j].key);
+                int e = hn_str_edit_distance(key, fields[j].key);
                 if (e < bd) {
                     bd = e;
                     best = fields[j].key;

@@ -8,7 +8,8 @@
 
 #include "hetnas/fileio.h"
 #include "hetnas/json.h"
-#include "train/checkpoint_json.h"
+#include "hetnas/str.h"
+#include "hetnas/jv.h"
 
 #define MAX_HEADER (100u << 20) /* the reference implementation's limit */
 
@@ -612,26 +613,6 @@ const hn_ckpt_tensor *hn_ckpt_find(const hn_ckpt *c, const char *name) {
     return NULL;
 }
 
-/* Edit distance for "did you mean" suggestions (names are short). */
-static int edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 128 || lb > 128) return 1000;
-    int row[130];
-    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        int prev = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
-            int cur = row[j];
-            int sub = prev + (a[i - 1] != b[j - 1]);
-            int del = row[j] + 1, ins = row[j - 1] + 1;
-            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
 hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
                       int ndim, const int64_t *shape, void *dst) {
     const hn_ckpt_tensor *t = hn_ckpt_find(c, name);
@@ -639,7 +620,7 @@ hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
         const char *best = NULL;
         int bd = 1 << 30;
         for (int i = 0; i < c->nt; i++) {
-            int d = edit_distance(name, c->t[i].name);
+            int d = hn_str_edit_distance(name, c->t[i].name);
             if (d < bd) {
                 bd = d;
                 best = c->t[i].name;
@@ -713,5 +694,13 @@ hn_status hn_ckpt_meta_int(const hn_ckpt *c, const char *key, int64_t *v) {
         return hn_fail(HN_ERR_FORMAT, "%s: metadata '%s' = '%s' is not an integer",
                        c->path, key, s);
     *v = x;
+    return HN_OK;
+}
+
+hn_status hn_ckpt_check(const char *path, void *ud) {
+    (void)ud;
+    hn_ckpt *c = NULL;
+    HN_TRY(hn_ckpt_load(path, &c));
+    hn_ckpt_free(c);
     return HN_OK;
 }

@@ -546,7 +546,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                           sizeof best_path));
     int latest = -1;
     if (hn_rundir_resumed(rd))
-        HN_TRY(hn_rundir_latest_ckpt(rd, path, sizeof path, &latest));
+        HN_TRY(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, path, sizeof path, &latest));
     if (latest >= 0) {
         HN_TRY(restore_checkpoint(t, path));
         HN_INFO("resumed from %s (%d epochs done)", path, t->done_epochs);

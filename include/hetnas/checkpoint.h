@@ -97,6 +97,8 @@ typedef struct hn_ckpt_tensor {
  * overlapping and covering the data exactly.  Errors name the file and the
  * tensor.  Unsupported dtypes (e.g. F16 or BF16) are an error naming them. */
 hn_status hn_ckpt_load(const char *path, hn_ckpt **out);
+/* hn_ckpt_load and free: the hn_rundir_ckpt_check of rundir.h (ud unused). */
+hn_status hn_ckpt_check(const char *path, void *ud);
 /* Parses an in-memory image; `name` stands for the file in messages. */
 hn_status hn_ckpt_load_buffer(const void *buf, size_t len, const char *name,
                               hn_ckpt **out);

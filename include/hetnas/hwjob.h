@@ -33,9 +33,6 @@ typedef struct hn_hwjob {
     int32_t *acts;    /* (c_in, in_h, in_w), in [0, 2^b_a) of the channel's group */
 } hn_hwjob;
 
-/* The functions below are implemented in host/backend/hwjob.c and
- * host/backend/hwref.c. */
-
 /* Output size of the job: (in + 2*pad - k) / stride + 1. */
 void hn_hwjob_out_dims(const hn_hwjob *job, int *out_h, int *out_w);
 /* Checks geometry, group sums, bit ranges against max_wbits/max_abits
@@ -49,11 +46,6 @@ void hn_hwjob_free(hn_hwjob *job);
 /* JSON job file (docs/formats.md); errors name the file, line and field. */
 hn_status hn_hwjob_load(const char *path, hn_hwjob *job);
 hn_status hn_hwjob_save(const hn_hwjob *job, const char *path);
-/* The oracle: direct integer convolution, zero padding.
- * acc: (c_out, out_h, out_w).  Accumulates in int64; HN_ERR_RANGE when a
- * result does not fit int32.  Validates the job first (16/16 bits). */
-hn_status hn_hwref_conv(const hn_hwjob *job, int32_t *acc);
-
 /* Weight value range of a filter group of `bits` bits: bits >= 2 gives
  * [-(2^(bits-1)-1), 2^(bits-1)-1]; bits == 1 is binary and allows only -1
  * and +1 (0 is rejected). */

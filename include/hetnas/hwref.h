@@ -15,6 +15,11 @@
 extern "C" {
 #endif
 
+/* The oracle: direct integer convolution, zero padding.
+ * acc: (c_out, out_h, out_w).  Accumulates in int64; HN_ERR_RANGE when a
+ * result does not fit int32.  Validates the job first (16/16 bits). */
+hn_status hn_hwref_conv(const hn_hwjob *job, int32_t *acc);
+
 /* ---- requantization (folded BN + ReLU + clamp) ---------------------------
  * Per filter f, for every accumulator a of that filter:
  *   v = a * mult[f] + bias[f]             (exact: 128-bit intermediate)

@@ -90,11 +90,14 @@ hn_status hn_rundir_file(const hn_rundir *rd, const char *rel, char *buf,
 /* checkpoints/epoch_NNNN.safetensors of an epoch (0-based). */
 hn_status hn_rundir_ckpt_path(const hn_rundir *rd, int epoch, char *buf,
                               size_t cap);
-/* The newest checkpoints/epoch_*.safetensors that loads and validates
- * (a damaged newest one is skipped with a warning); *epoch = -1 and buf ""
+/* Validates a checkpoint file (the training layer supplies it: run
+ * directories know file names, not checkpoint formats). */
+typedef hn_status (*hn_rundir_ckpt_check)(const char *path, void *ud);
+/* The newest checkpoints/epoch_*.safetensors that `check` accepts (a
+ * damaged newer one is skipped with a warning); *epoch = -1 and buf ""
  * when there is none. */
-hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, char *buf, size_t cap,
-                                int *epoch);
+hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, hn_rundir_ckpt_check check,
+                                void *ud, char *buf, size_t cap, int *epoch);
 /* Deletes all but the `keep` newest epoch checkpoints (and side files);
  * other files (best.safetensors, ...) are left alone. */
 hn_status hn_rundir_prune_ckpts(const hn_rundir *rd, int keep);

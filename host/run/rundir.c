@@ -20,10 +20,9 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
-#include "hetnas/checkpoint.h"
 #include "hetnas/fileio.h"
 #include "hetnas/log.h"
-#include "train/checkpoint_json.h"
+#include "hetnas/jv.h"
 
 #ifdef HN_HAVE_BLAS
 extern char *openblas_get_config(void);
@@ -618,8 +617,8 @@ static hn_status list_epochs(const hn_rundir *rd, int **out, int *n) {
     return HN_OK;
 }
 
-hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, char *buf, size_t cap,
-                                int *epoch) {
+hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, hn_rundir_ckpt_check check,
+                                void *ud, char *buf, size_t cap, int *epoch) {
     int *eps, n;
     HN_TRY(list_epochs(rd, &eps, &n));
     *epoch = -1;
@@ -627,12 +626,10 @@ hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, char *buf, size_t cap,
     for (int i = 0; i < n; i++) {
         char p[4200];
         hn_rundir_ckpt_path(rd, eps[i], p, sizeof p);
-        hn_ckpt *c = NULL;
-        if (hn_ckpt_load(p, &c) != HN_OK) {
+        if (check(p, ud) != HN_OK) {
             HN_WARN("skipping damaged checkpoint: %s", hn_error_msg());
             continue;
         }
-        hn_ckpt_free(c);
         if (strlen(p) >= cap) {
             free(eps);
             return hn_fail(HN_ERR_RANGE, "%s: path too long", p);

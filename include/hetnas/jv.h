@@ -1,8 +1,9 @@
-/* A small strict JSON reader (RFC 8259) for checkpoint headers and run
- * manifests: a value tree with exact unsigned integers, duplicate-key and
- * depth checks, errors that give the byte offset.  Internal to libhetnas. */
-#ifndef HN_CHECKPOINT_JSON_H
-#define HN_CHECKPOINT_JSON_H
+/* A small strict JSON reader (RFC 8259) for checkpoint headers, run
+ * manifests and results files: a value tree with exact unsigned integers,
+ * duplicate-key and depth checks, errors that give the byte offset.
+ * (json.h is the writer; doc.h reads YAML/JSON documents with line numbers.) */
+#ifndef HETNAS_JV_H
+#define HETNAS_JV_H
 
 #include <stdbool.h>
 #include <stddef.h>

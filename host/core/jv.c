@@ -1,5 +1,5 @@
 /* Strict recursive-descent JSON reader (see checkpoint_json.h). */
-#include "train/checkpoint_json.h"
+#include "hetnas/jv.h"
 
 #include <math.h>
 #include <stdlib.h>
