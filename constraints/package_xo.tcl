@@ -4,7 +4,7 @@
 set xo [lindex $argv 0]
 set root [file normalize [file dirname [info script]]/..]
 create_project -force kernel_pack ./kernel_pack
-add_files [glob $root/rtl/hn_*.sv]
+add_files [concat $root/rtl/pkg/hn_params_pkg.sv [glob $root/rtl/hn_*.sv]]
 set_property top hn_krnl_top [current_fileset]
 add_files -fileset constrs_1 $root/constraints/hn_krnl_top.xdc
 update_compile_order -fileset sources_1

@@ -8,17 +8,18 @@
 //
 // cycles_o counts the cycles of the last job from the start_i edge to the
 // done_o pulse (inclusive), i.e. what the cycle model predicts.
-module hn_core #(
-  parameter int unsigned DM     = 4,
-  parameter int unsigned DN     = 16,
-  parameter int unsigned DK     = 16,
-  parameter int unsigned ACC_W  = 20,
-  parameter int unsigned BA_MAX = 8,
-  parameter int unsigned FILT_W = 7,
-  parameter int unsigned PT_W   = 6,
-  parameter int unsigned KW_W   = 10,
-  parameter int unsigned W_AW   = 13,
-  parameter int unsigned A_AW   = 14
+// Defaults: the default build of include/hetnas/hwparams.h (hn_params_pkg).
+module hn_core import hn_params_pkg::*; #(
+  parameter int unsigned DM     = HN_HW_DM,
+  parameter int unsigned DN     = HN_HW_DN,
+  parameter int unsigned DK     = HN_HW_DK,
+  parameter int unsigned ACC_W  = HN_HW_ACC_W,
+  parameter int unsigned BA_MAX = HN_HW_BA_MAX,
+  parameter int unsigned FILT_W = HN_HW_FILT_W,
+  parameter int unsigned PT_W   = HN_HW_PT_W,
+  parameter int unsigned KW_W   = HN_HW_KW_W,
+  parameter int unsigned W_AW   = HN_HW_W_AW,
+  parameter int unsigned A_AW   = HN_HW_A_AW
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,

@@ -11,24 +11,11 @@
 // Pointers must be 64-byte aligned (XRT buffers are 4 KiB aligned), so no
 // burst crosses a 4 KiB boundary.
 //
-// Register map (byte offsets, 32-bit registers):
-//   0x00 CTRL   bit0 ap_start (RW, cleared when accepted), bit1 ap_done
-//               (RO, clear on read), bit2 ap_idle (RO), bit3 ap_ready (RO)
-//   0x04 GIE    bit0 global interrupt enable
-//   0x08 IER    bit0 ap_done interrupt enable
-//   0x0C ISR    bit0 ap_done interrupt status (write 1 to toggle)
-//   0x10/0x14 w_ptr lo/hi    weight section       (n_w words of DM*DK bits)
-//   0x18/0x1C m_ptr lo/hi    descriptor section   (n_m words of DM*(FILT_W+3) bits)
-//   0x20/0x24 a_ptr lo/hi    activation section   (n_a words of DN*DK bits)
-//   0x28/0x2C r_ptr lo/hi    results              (cfg_pt*c_out words of DN*32 bits)
-//   0x30 n_w   0x34 n_m   0x38 n_a   0x3C c_out
-//   0x40 cfg_mt  0x44 cfg_pt  0x48 cfg_ba  0x4C cfg_kw
-//   0x50..0x6C cfg_nc[0..7]
-//   0x70 cycles (RO): hn_core cycles of the last run
-//   0x74 status (RO): bit0 an AXI read or write response was not OKAY
+// Register map: the HN_REG_* byte offsets of include/hetnas/hwparams.h
+// (imported from hn_params_pkg), where each register is described.
 // Every buffer word occupies ceil(bits/32) consecutive little-endian 32-bit
 // words of its section (bit 0 of the buffer word = bit 0 of the first word).
-module hn_krnl_top #(
+module hn_krnl_top import hn_params_pkg::*; #(
   parameter int unsigned C_S_AXI_CONTROL_ADDR_WIDTH = 8,
   parameter int unsigned C_S_AXI_CONTROL_DATA_WIDTH = 32,
   parameter int unsigned C_M_AXI_GMEM_ADDR_WIDTH    = 64,
@@ -82,9 +69,11 @@ module hn_krnl_top #(
   input  logic                                    s_axi_control_bready,
   output logic [1:0]                              s_axi_control_bresp
 );
-  // Array geometry of this kernel build (hn_array_params_default()).
-  localparam int unsigned DM = 4, DN = 16, DK = 16, ACC_W = 20, BA_MAX = 8;
-  localparam int unsigned FILT_W = 7, PT_W = 6, KW_W = 10, W_AW = 13, A_AW = 14;
+  // Array geometry of this kernel build (include/hetnas/hwparams.h).
+  localparam int unsigned DM = HN_HW_DM, DN = HN_HW_DN, DK = HN_HW_DK;
+  localparam int unsigned ACC_W = HN_HW_ACC_W, BA_MAX = HN_HW_BA_MAX;
+  localparam int unsigned FILT_W = HN_HW_FILT_W, PT_W = HN_HW_PT_W, KW_W = HN_HW_KW_W;
+  localparam int unsigned W_AW = HN_HW_W_AW, A_AW = HN_HW_A_AW;
   localparam int unsigned META_W = FILT_W + 3;
   localparam int unsigned W_WPW = (DM * DK + 31) / 32;      // 32-bit words per buffer word
   localparam int unsigned M_WPW = (DM * META_W + 31) / 32;
@@ -141,29 +130,29 @@ module hn_krnl_top #(
         w_done_q  <= 1'b0;
         s_axi_control_bvalid <= 1'b1;
         case (waddr_q)
-          8'h00: if (wdata_q[0]) ap_start_q <= 1'b1;
-          8'h04: gie_q <= wdata_q[0];
-          8'h08: ier_q <= wdata_q[0];
-          8'h0C: isr_q <= isr_q ^ wdata_q[0];
-          8'h10: w_ptr_q[31:0]  <= wdata_q;
-          8'h14: w_ptr_q[63:32] <= wdata_q;
-          8'h18: m_ptr_q[31:0]  <= wdata_q;
-          8'h1C: m_ptr_q[63:32] <= wdata_q;
-          8'h20: a_ptr_q[31:0]  <= wdata_q;
-          8'h24: a_ptr_q[63:32] <= wdata_q;
-          8'h28: r_ptr_q[31:0]  <= wdata_q;
-          8'h2C: r_ptr_q[63:32] <= wdata_q;
-          8'h30: n_w_q   <= wdata_q;
-          8'h34: n_m_q   <= wdata_q;
-          8'h38: n_a_q   <= wdata_q;
-          8'h3C: c_out_q <= wdata_q;
-          8'h40: mt_q    <= wdata_q;
-          8'h44: pt_q    <= wdata_q;
-          8'h48: ba_q    <= wdata_q;
-          8'h4C: kw_q    <= wdata_q;
+          HN_REG_CTRL: if (wdata_q[0]) ap_start_q <= 1'b1;
+          HN_REG_GIE: gie_q <= wdata_q[0];
+          HN_REG_IER: ier_q <= wdata_q[0];
+          HN_REG_ISR: isr_q <= isr_q ^ wdata_q[0];
+          HN_REG_W_PTR: w_ptr_q[31:0]  <= wdata_q;
+          HN_REG_W_PTR + 8'd4: w_ptr_q[63:32] <= wdata_q;
+          HN_REG_M_PTR: m_ptr_q[31:0]  <= wdata_q;
+          HN_REG_M_PTR + 8'd4: m_ptr_q[63:32] <= wdata_q;
+          HN_REG_A_PTR: a_ptr_q[31:0]  <= wdata_q;
+          HN_REG_A_PTR + 8'd4: a_ptr_q[63:32] <= wdata_q;
+          HN_REG_R_PTR: r_ptr_q[31:0]  <= wdata_q;
+          HN_REG_R_PTR + 8'd4: r_ptr_q[63:32] <= wdata_q;
+          HN_REG_N_W: n_w_q   <= wdata_q;
+          HN_REG_N_M: n_m_q   <= wdata_q;
+          HN_REG_N_A: n_a_q   <= wdata_q;
+          HN_REG_C_OUT: c_out_q <= wdata_q;
+          HN_REG_MT: mt_q    <= wdata_q;
+          HN_REG_PT: pt_q    <= wdata_q;
+          HN_REG_BA: ba_q    <= wdata_q;
+          HN_REG_KW: kw_q    <= wdata_q;
           default: begin
             for (int s = 0; s < BA_MAX; s++)
-              if (waddr_q == 8'(32'h50 + 4 * s)) nc_q[s] <= wdata_q;
+              if (waddr_q == 8'(32'(HN_REG_NC) + 4 * s)) nc_q[s] <= wdata_q;
           end
         endcase
       end
@@ -181,33 +170,33 @@ module hn_krnl_top #(
       if (s_axi_control_arvalid && s_axi_control_arready) begin
         s_axi_control_rvalid <= 1'b1;
         case (s_axi_control_araddr)
-          8'h00: s_axi_control_rdata <= {28'd0, !ap_start_q && idle_state, idle_state && !ap_start_q,
+          HN_REG_CTRL: s_axi_control_rdata <= {28'd0, !ap_start_q && idle_state, idle_state && !ap_start_q,
                                          ap_done_q, ap_start_q};
-          8'h04: s_axi_control_rdata <= {31'd0, gie_q};
-          8'h08: s_axi_control_rdata <= {31'd0, ier_q};
-          8'h0C: s_axi_control_rdata <= {31'd0, isr_q};
-          8'h10: s_axi_control_rdata <= w_ptr_q[31:0];
-          8'h14: s_axi_control_rdata <= w_ptr_q[63:32];
-          8'h18: s_axi_control_rdata <= m_ptr_q[31:0];
-          8'h1C: s_axi_control_rdata <= m_ptr_q[63:32];
-          8'h20: s_axi_control_rdata <= a_ptr_q[31:0];
-          8'h24: s_axi_control_rdata <= a_ptr_q[63:32];
-          8'h28: s_axi_control_rdata <= r_ptr_q[31:0];
-          8'h2C: s_axi_control_rdata <= r_ptr_q[63:32];
-          8'h30: s_axi_control_rdata <= n_w_q;
-          8'h34: s_axi_control_rdata <= n_m_q;
-          8'h38: s_axi_control_rdata <= n_a_q;
-          8'h3C: s_axi_control_rdata <= c_out_q;
-          8'h40: s_axi_control_rdata <= mt_q;
-          8'h44: s_axi_control_rdata <= pt_q;
-          8'h48: s_axi_control_rdata <= ba_q;
-          8'h4C: s_axi_control_rdata <= kw_q;
-          8'h70: s_axi_control_rdata <= cycles_q;
-          8'h74: s_axi_control_rdata <= {31'd0, resp_err_q};
+          HN_REG_GIE: s_axi_control_rdata <= {31'd0, gie_q};
+          HN_REG_IER: s_axi_control_rdata <= {31'd0, ier_q};
+          HN_REG_ISR: s_axi_control_rdata <= {31'd0, isr_q};
+          HN_REG_W_PTR: s_axi_control_rdata <= w_ptr_q[31:0];
+          HN_REG_W_PTR + 8'd4: s_axi_control_rdata <= w_ptr_q[63:32];
+          HN_REG_M_PTR: s_axi_control_rdata <= m_ptr_q[31:0];
+          HN_REG_M_PTR + 8'd4: s_axi_control_rdata <= m_ptr_q[63:32];
+          HN_REG_A_PTR: s_axi_control_rdata <= a_ptr_q[31:0];
+          HN_REG_A_PTR + 8'd4: s_axi_control_rdata <= a_ptr_q[63:32];
+          HN_REG_R_PTR: s_axi_control_rdata <= r_ptr_q[31:0];
+          HN_REG_R_PTR + 8'd4: s_axi_control_rdata <= r_ptr_q[63:32];
+          HN_REG_N_W: s_axi_control_rdata <= n_w_q;
+          HN_REG_N_M: s_axi_control_rdata <= n_m_q;
+          HN_REG_N_A: s_axi_control_rdata <= n_a_q;
+          HN_REG_C_OUT: s_axi_control_rdata <= c_out_q;
+          HN_REG_MT: s_axi_control_rdata <= mt_q;
+          HN_REG_PT: s_axi_control_rdata <= pt_q;
+          HN_REG_BA: s_axi_control_rdata <= ba_q;
+          HN_REG_KW: s_axi_control_rdata <= kw_q;
+          HN_REG_CYCLES: s_axi_control_rdata <= cycles_q;
+          HN_REG_STATUS: s_axi_control_rdata <= {31'd0, resp_err_q};
           default: begin
             s_axi_control_rdata <= '0;
             for (int s = 0; s < BA_MAX; s++)
-              if (s_axi_control_araddr == 8'(32'h50 + 4 * s)) s_axi_control_rdata <= nc_q[s];
+              if (s_axi_control_araddr == 8'(32'(HN_REG_NC) + 4 * s)) s_axi_control_rdata <= nc_q[s];
           end
         endcase
       end
@@ -215,7 +204,7 @@ module hn_krnl_top #(
   end
   assign s_axi_control_arready = !s_axi_control_rvalid;
   assign rd_done_clear = s_axi_control_arvalid && s_axi_control_arready &&
-                         (s_axi_control_araddr == 8'h00);
+                         (s_axi_control_araddr == HN_REG_CTRL);
   assign interrupt = gie_q && isr_q;
 
   // ---- DMA + run sequencer ---------------------------------------------------------

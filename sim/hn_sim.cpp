@@ -3,6 +3,7 @@
 // (docs/hardware.md, "Memory image"), loads it through the buffer write
 // ports, runs the array and reads the accumulators back.
 #include "hetnas/hwimage.h"
+#include "hetnas/hwparams.h"
 #include "hetnas/sim.h"
 
 #include <cstdarg>
@@ -448,22 +449,22 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         bench.tick();
         const uint64_t ptrs[4] = {w_ptr, m_ptr, a_ptr, r_ptr};
         for (int i = 0; i < 4; i++) {
-            bench.reg_write(0x10 + 8 * i, static_cast<uint32_t>(ptrs[i]));
-            bench.reg_write(0x14 + 8 * i, static_cast<uint32_t>(ptrs[i] >> 32));
+            bench.reg_write(HN_REG_W_PTR + 8 * i, static_cast<uint32_t>(ptrs[i]));
+            bench.reg_write(HN_REG_W_PTR + 4 + 8 * i, static_cast<uint32_t>(ptrs[i] >> 32));
         }
-        bench.reg_write(0x30, static_cast<uint32_t>(img.n_w));
-        bench.reg_write(0x34, static_cast<uint32_t>(img.n_m));
-        bench.reg_write(0x38, static_cast<uint32_t>(img.n_a));
-        bench.reg_write(0x3C, static_cast<uint32_t>(pl.c_out));
-        bench.reg_write(0x40, static_cast<uint32_t>(pl.mt));
-        bench.reg_write(0x44, static_cast<uint32_t>(npt));
-        bench.reg_write(0x48, static_cast<uint32_t>(pl.ba));
-        bench.reg_write(0x4C, static_cast<uint32_t>(pl.kw));
+        bench.reg_write(HN_REG_N_W, static_cast<uint32_t>(img.n_w));
+        bench.reg_write(HN_REG_N_M, static_cast<uint32_t>(img.n_m));
+        bench.reg_write(HN_REG_N_A, static_cast<uint32_t>(img.n_a));
+        bench.reg_write(HN_REG_C_OUT, static_cast<uint32_t>(pl.c_out));
+        bench.reg_write(HN_REG_MT, static_cast<uint32_t>(pl.mt));
+        bench.reg_write(HN_REG_PT, static_cast<uint32_t>(npt));
+        bench.reg_write(HN_REG_BA, static_cast<uint32_t>(pl.ba));
+        bench.reg_write(HN_REG_KW, static_cast<uint32_t>(pl.kw));
         for (int st = 0; st < 8; st++)
-            bench.reg_write(0x50 + 4 * st, st < pl.ba ? static_cast<uint32_t>(pl.nc[st]) : 0u);
-        bench.reg_write(0x04, 1);  // GIE
-        bench.reg_write(0x08, 1);  // IER: ap_done
-        bench.reg_write(0x00, 1);  // ap_start
+            bench.reg_write(HN_REG_NC + 4 * st, st < pl.ba ? static_cast<uint32_t>(pl.nc[st]) : 0u);
+        bench.reg_write(HN_REG_GIE, 1);
+        bench.reg_write(HN_REG_IER, 1);  // ap_done
+        bench.reg_write(HN_REG_CTRL, 1);  // ap_start
         uint64_t model = hn_cycles_run(&pl, &p, npt);
         uint64_t cap = bench.ticks + 8 * (model + mem.size()) + 100000;
         while (!k->__SYM__interrupt) {  // Verilator renames the C++ keyword-like port
@@ -477,9 +478,9 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
             }
             bench.tick();
         }
-        uint32_t ctrl = bench.reg_read(0x00);
-        uint32_t cyc = bench.reg_read(0x70);
-        uint32_t status = bench.reg_read(0x74);
+        uint32_t ctrl = bench.reg_read(HN_REG_CTRL);
+        uint32_t cyc = bench.reg_read(HN_REG_CYCLES);
+        uint32_t status = bench.reg_read(HN_REG_STATUS);
         s->ticks += bench.ticks;
         if (!(ctrl & 2u) || status || bench.error)
             return hn_fail(HN_ERR_INTERNAL, "hn_sim_run_axi: kernel finished with "

@@ -8,20 +8,21 @@
 
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
+#include "hetnas/hwparams.h"
 
 hn_array_params hn_array_params_default(void) {
     hn_array_params p;
-    p.dm = 4;
-    p.dn = 16;
-    p.dk = 16;
-    p.acc_w = 20;
-    p.wbits_max = 8;
-    p.abits_max = 8;
-    p.filt_w = 7;
-    p.pt_w = 6;
-    p.kw_w = 10;
-    p.w_aw = 13;
-    p.a_aw = 14;
+    p.dm = HN_HW_DM;
+    p.dn = HN_HW_DN;
+    p.dk = HN_HW_DK;
+    p.acc_w = HN_HW_ACC_W;
+    p.wbits_max = HN_HW_WBITS_MAX;
+    p.abits_max = HN_HW_BA_MAX;
+    p.filt_w = HN_HW_FILT_W;
+    p.pt_w = HN_HW_PT_W;
+    p.kw_w = HN_HW_KW_W;
+    p.w_aw = HN_HW_W_AW;
+    p.a_aw = HN_HW_A_AW;
     return p;
 }
 

@@ -32,9 +32,7 @@ typedef struct hn_array_params {
     int a_aw;      /* activation buffer address bits */
 } hn_array_params;
 
-/* The default build: Dm=4, Dn=16, Dk=16 (1024 binary lanes), acc_w 20,
- * b_w 1..8 (1 = +-1), b_a 1..8, 128 filters, 64 pixel tiles per run, 8K weight
- * words, 16K activation words. */
+/* The default build: the HN_HW_* values of hwparams.h. */
 hn_array_params hn_array_params_default(void);
 
 /* How a job maps onto the array. */
