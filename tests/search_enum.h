@@ -13,7 +13,7 @@
 
 /* All compositions of `total` into k parts, written row after row into
  * rows (each k ints); returns their number. */
-static int enum_compositions(int total, int k, int *rows) {
+static inline int enum_compositions(int total, int k, int *rows) {
     if (k == 1) {
         if (rows) rows[0] = total;
         return 1;
@@ -38,7 +38,7 @@ static int enum_compositions(int total, int k, int *rows) {
 
 /* Every configuration of d as counts (n_layers, n_ops); *out is malloc'd
  * (N, n_layers * n_ops); returns N. */
-static int enum_configs(const hn_dist *d, int **out) {
+static inline int enum_configs(const hn_dist *d, int **out) {
     int L = hn_dist_n_layers(d), K = hn_dist_n_ops(d), row = L * K;
     int n_l[16], *opts[16];
     int N = 1;
@@ -70,14 +70,14 @@ static int enum_configs(const hn_dist *d, int **out) {
     return N;
 }
 
-static double binom_coef(int n, int k) {
+static inline double binom_coef(int n, int k) {
     double c = 1.0;
     for (int i = 1; i <= k; i++) c = c * (n - k + i) / i;
     return c;
 }
 
 /* p(a|alpha) from eq. 1 with the pmfs of Lemma 1 and Lemma 5. */
-static double direct_prob(const hn_dist *d, const double *alpha,
+static inline double direct_prob(const hn_dist *d, const double *alpha,
                           const int *counts) {
     int L = hn_dist_n_layers(d), K = hn_dist_n_ops(d);
     double p = 1.0;
@@ -102,7 +102,7 @@ static double direct_prob(const hn_dist *d, const double *alpha,
 }
 
 /* Index of counts in the enumeration (linear search), -1 if absent. */
-static int enum_index(const int *all, int N, int row, const int *counts) {
+static inline int enum_index(const int *all, int N, int row, const int *counts) {
     for (int i = 0; i < N; i++)
         if (memcmp(all + i * row, counts, sizeof(int) * (size_t)row) == 0)
             return i;
