@@ -255,7 +255,8 @@ hn_status hn_dist_new(const hn_arch *a, hn_dist_kind kind,
         return hn_fail(HN_ERR_INVAL, "distribution: unknown sharing %d",
                        (int)share);
     int n = hn_arch_n_layers(a);
-    int *w = calloc((size_t)n + 1, sizeof(int)), *g = calloc((size_t)n + 1, sizeof(int));
+    int *w = calloc((size_t)n + 1, sizeof(int)); /* (n) C_l */
+    int *g = calloc((size_t)n + 1, sizeof(int)); /* (n) group */
     if (!w || !g) {
         free(w);
         free(g);
@@ -483,7 +484,8 @@ hn_status hn_dist_grad_log_prob(const hn_dist *d, const int *counts, int n,
         const int *cl = counts + l * k;
         if (d->kind == HN_DIST_BINOMIAL) {
             /* Lemma 6/7 with a_l = w_l - 1 ~ Binomial(C_l - 1, sigmoid) */
-            gl[0] += (double)(cl[0] - 1) - (double)(d->width[l] - 1) * hn_sigmoid(al[0]);
+            gl[0] += (double)(cl[0] - 1) -
+                     (double)(d->width[l] - 1) * hn_sigmoid(al[0]);
             continue;
         }
         /* Lemma 2/3: a_lt - C_l * softmax(alpha)_t */

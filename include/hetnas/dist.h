@@ -105,7 +105,7 @@ hn_status hn_dist_sample(const hn_dist *d, const hn_arch *a, hn_rng *r,
 hn_status hn_dist_log_prob(const hn_dist *d, const int *counts, double *out);
 /* grad[n] = d log p(a|alpha) / d alpha, n = n_params:
  *   multinomial (Lemma 3):  sum_{l in g} a_lt - C_l * softmax(alpha_g)_t
- *   binomial (Lemma 7):     sum_{l in g} (w_l - 1) - (C_l - 1) * sigmoid(alpha_g)
+ *   binomial (Lemma 7):     sum_{l in g} (w_l - 1) - (C_l - 1) sigmoid(alpha_g)
  * (Lemma 7's a_l is the binomial variable w_l - 1 here.) */
 hn_status hn_dist_grad_log_prob(const hn_dist *d, const int *counts, int n,
                                 double *grad);
