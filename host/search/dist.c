@@ -57,64 +57,6 @@ static double log_factorial(int k) {
     return lgamma_r((double)k + 1.0, &sign); /* reentrant, unlike lgamma */
 }
 
-/* Inversion from k = 0 (pmf(0) = (1-q)^n >= e^-14 when n q < 10, so no
- * underflow).  If rounding leaves u above the summed cdf, draw again: that
- * renormalises instead of returning n. */
-static int binomial_inversion(hn_rng *r, int n, double q) {
-    double ratio = q / (1.0 - q);
-    double pmf0 = exp((double)n * log1p(-q));
-    for (;;) {
-        double u = hn_rng_uniform(r);
-        double pmf = pmf0, cdf = pmf0;
-        int k = 0;
-        while (u >= cdf && k < n) {
-            pmf *= (double)(n - k) / (double)(k + 1) * ratio;
-            k++;
-            cdf += pmf;
-        }
-        if (u < cdf) return k;
-    }
-}
-
-/* BTRS (Hormann 1993, "The generation of binomial random variates"),
- * q <= 1/2 and n q >= 10; the final test uses the exact log pmf ratio
- * (lgamma) instead of Stirling tails. */
-static int binomial_btrs(hn_rng *r, int n, double q) {
-    double spq = sqrt((double)n * q * (1.0 - q));
-    double b = 1.15 + 2.53 * spq;
-    double a = -0.0873 + 0.0248 * b + 0.01 * q;
-    double c = (double)n * q + 0.5;
-    double vr = 0.92 - 4.2 / b;
-    double alpha = (2.83 + 5.1 / b) * spq;
-    double lpq = log(q / (1.0 - q));
-    int m = (int)floor((double)(n + 1) * q);
-    double h = log_factorial(m) + log_factorial(n - m);
-    for (;;) {
-        double u = hn_rng_uniform(r) - 0.5;
-        double v = hn_rng_uniform(r);
-        double us = 0.5 - fabs(u);
-        if (us <= 0.0) continue; /* u = -1/2 exactly: measure zero */
-        double kf = floor((2.0 * a / us + b) * u + c);
-        if (kf < 0.0 || kf > (double)n) continue;
-        int k = (int)kf;
-        if (us >= 0.07 && v <= vr) return k;
-        v = log(v * alpha / (a / (us * us) + b));
-        if (v <= h - log_factorial(k) - log_factorial(n - k) +
-                     (double)(k - m) * lpq)
-            return k;
-    }
-}
-
-int hn_binomial_sample(hn_rng *r, int n, double p) {
-    if (n <= 0 || !(p > 0.0)) return 0;
-    if (p >= 1.0) return n;
-    int flip = p > 0.5; /* work with q <= 1/2 */
-    double q = flip ? 1.0 - p : p;
-    int k = (double)n * q < 10.0 ? binomial_inversion(r, n, q)
-                                 : binomial_btrs(r, n, q);
-    return flip ? n - k : k;
-}
-
 void hn_round_largest_remainder(int k, const double *x, int total, int *out) {
     double sum = 0.0;
     for (int i = 0; i < k; i++) sum += x[i] > 0.0 ? x[i] : 0.0;
@@ -397,7 +339,7 @@ void hn_dist_sample_counts(const hn_dist *d, hn_rng *r, int *counts) {
         const double *al = d->alpha + d->group[l] * dim_of(d);
         int *cl = counts + l * k;
         if (d->kind == HN_DIST_BINOMIAL) {
-            cl[0] = 1 + hn_binomial_sample(r, d->width[l] - 1, hn_sigmoid(al[0]));
+            cl[0] = 1 + hn_rng_binomial(r, d->width[l] - 1, hn_sigmoid(al[0]));
             continue;
         }
         /* Sequential conditionals: A_t | A_<t ~ Binomial(left, p_t / sum_{j>=t}
@@ -411,7 +353,7 @@ void hn_dist_sample_counts(const hn_dist *d, hn_rng *r, int *counts) {
         }
         int left = d->width[l];
         for (int t = 0; t < k - 1; t++) {
-            cl[t] = hn_binomial_sample(r, left, exp(al[t] - suf[t]));
+            cl[t] = hn_rng_binomial(r, left, exp(al[t] - suf[t]));
             left -= cl[t];
         }
         cl[k - 1] = left;

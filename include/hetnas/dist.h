@@ -127,9 +127,6 @@ double hn_logsumexp(int n, const double *x);
 void hn_softmax(int n, const double *x, double *out);
 double hn_sigmoid(double x);
 double hn_log_sigmoid(double x); /* log(sigmoid(x)), stable for |x| large */
-/* Binomial(n, p), exact for every n >= 0 (inversion when
- * n * min(p, 1-p) < 10, else BTRS; Hormann 1993). */
-int hn_binomial_sample(hn_rng *r, int n, double p);
 /* Integers out[k] summing to `total` closest to x[k] (x >= 0, rescaled to
  * sum to total): floors, then +1 to the largest remainders, lower index
  * first on ties (Hamilton's method). */

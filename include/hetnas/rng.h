@@ -32,8 +32,9 @@ float hn_rng_uniformf(hn_rng *r);
 /* Standard normal (Box-Muller on two uniforms, no cached spare so the state
  * alone determines the future). */
 double hn_rng_normal(hn_rng *r);
-/* Binomial(n, p) by n Bernoulli draws for n <= 64, otherwise by inversion
- * of the CDF; exact in distribution. */
+/* Binomial(n, p), exact for every n >= 0: inversion when n*min(p, 1-p) < 10,
+ * else BTRS (Hormann 1993) with an exact log-pmf acceptance test; O(1)
+ * expected time for large n. */
 int hn_rng_binomial(hn_rng *r, int n, double p);
 /* Multinomial(n, p[0..k-1]) via conditional binomials; p need not be
  * normalised (it is divided by its sum).  out[k] sums to n. */
