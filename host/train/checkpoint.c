@@ -2,6 +2,7 @@
 #include "hetnas/checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -740,7 +741,24 @@ hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
         return hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' has shape %s, expected %s",
                        c->path, name, a, b);
     }
+    if (dt == HN_DT_F32) HN_TRY(hn_ckpt_check_finite(c, t));
     if (t->nbytes) memcpy(dst, t->data, t->nbytes);
+    return HN_OK;
+}
+
+hn_status hn_ckpt_check_finite(const hn_ckpt *c, const hn_ckpt_tensor *t) {
+    if (t->dtype != HN_DT_F32) return HN_OK;
+    const uint8_t *p = t->data;
+    for (int64_t i = 0; i < t->numel; i++) {
+        float v;
+        memcpy(&v, p + 4 * i, 4); /* the data may be unaligned */
+        if (!isfinite(v))
+            return hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' holds a non-finite "
+                           "value (%s at element %lld): a diverged or corrupt "
+                           "model", c->path, t->name,
+                           isnan(v) ? "nan" : v > 0 ? "inf" : "-inf",
+                           (long long)i);
+    }
     return HN_OK;
 }
 
