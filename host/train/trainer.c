@@ -52,6 +52,8 @@ typedef struct trainer {
     int n_hist;
     hn_dataset *test_ds; /* loaded and checked before training starts */
     bool init_loaded;    /* --init / init: applied before the run dir opened */
+    char resume_ckpt[1200]; /* newest loadable checkpoint of a resumed run */
+    int resume_epoch;       /* its 0-based epoch, -1: none (start over) */
 } trainer;
 
 hn_train_opts hn_train_opts_default(void) {
@@ -682,10 +684,9 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
     char path[1200], best_path[1200];
     HN_TRY(hn_rundir_file(rd, "checkpoints/best.safetensors", best_path,
                           sizeof best_path));
-    int latest = -1;
-    if (hn_rundir_resumed(rd))
-        HN_TRY(hn_rundir_latest_ckpt(rd, path, sizeof path, &latest));
+    int latest = t->resume_epoch; /* found before the run started */
     if (latest >= 0) {
+        snprintf(path, sizeof path, "%s", t->resume_ckpt);
         HN_TRY(restore_checkpoint(t, path));
         HN_INFO("resumed from %s (%d epochs done)", path, t->done_epochs);
         /* hist was reallocated by the parse; keep room for all epochs */
@@ -902,6 +903,11 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
     if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
     if (st == HN_OK && hn_rundir_resumed(rd))
         st = check_same_experiment(rd, exp_json);
+    /* fails when checkpoints exist but none loads */
+    t.resume_epoch = -1;
+    if (st == HN_OK && hn_rundir_resumed(rd))
+        st = hn_rundir_latest_ckpt(rd, t.resume_ckpt, sizeof t.resume_ckpt,
+                                   &t.resume_epoch);
     if (st == HN_OK) {
         hn_run_info info = {.argc = o->argc, .argv = o->argv,
                             .experiment_json = exp_json, .seed = e->seed};
