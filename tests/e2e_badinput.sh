@@ -110,6 +110,18 @@ expect "resume: changed train.epochs named" 2 "train.epochs" -- \
 edit_ckpt "$last" "$tmp/nan.safetensors" nan:fc.weight
 expect "eval: NaN weight refused" 2 "tensor 'fc.weight' holds a non-finite value" -- \
   "$HN" eval "$tmp/base.yaml" --checkpoint "$tmp/nan.safetensors" --json
+# finite but overflowing weights: the loss is inf/nan, the JSON says null
+"$PY" - "$last" "$tmp/big.safetensors" <<'PYEOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n]); data = bytearray(b[8 + n:])
+o0, o1 = h["fc.weight"]["data_offsets"]
+for i in range(o0, o1, 4): data[i:i + 4] = struct.pack("<f", 3e38)
+open(sys.argv[2], "wb").write(b[:8 + n] + bytes(data))
+PYEOF
+"$HN" eval "$tmp/base.yaml" --checkpoint "$tmp/big.safetensors" --json >"$tmp/ev.json" 2>"$tmp/err" \
+  && "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["loss"] is None, d' "$tmp/ev.json" \
+  && ! grep -qi nan "$tmp/ev.json" && ok "eval --json: a non-finite loss is null, never nan" || { bad "eval json nan"; cat "$tmp/ev.json" "$tmp/err"; }
 head -c 300 "$last" >"$tmp/trunc.safetensors"
 expect "eval: truncated checkpoint exits 2" 2 "trunc.safetensors" -- \
   "$HN" eval "$tmp/base.yaml" --checkpoint "$tmp/trunc.safetensors"
