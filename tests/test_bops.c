@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
 #include "hetnas/cost.h"
@@ -184,6 +186,41 @@ static void test_resnet20_macs(void **state) {
     hn_arch_free(a);
 }
 
+/* Counts past 2^64-1 are refused with HN_ERR_RANGE naming the layer, never
+ * wrapped: ResNet-110, width 64, 8192x8192 input, 16-bit ops overflows in
+ * stage 3 (the 4096x4096 input fits). */
+static void test_overflow_is_refused(void **state) {
+    (void)state;
+    hn_resnet_spec spec = hn_resnet_spec_default();
+    spec.depth = 110;
+    spec.width = 64;
+    spec.in_h = spec.in_w = 8192;
+    hn_arch *a;
+    hn_config *c;
+    assert_int_equal(hn_arch_resnet(&spec, &a), HN_OK);
+    assert_int_equal(hn_config_homogeneous(a, (hn_op){16, 16}, &c), HN_OK);
+    hn_cost_opts o = hn_cost_opts_default();
+    hn_layer_cost total;
+    assert_int_equal(hn_cost_network(a, c, &o, NULL, &total), HN_ERR_RANGE);
+    assert_non_null(strstr(hn_error_msg(), "layer s3.b12.conv2"));
+    assert_non_null(strstr(hn_error_msg(), "2^64-1"));
+    hn_config_free(c);
+    hn_arch_free(a);
+    /* one layer alone past 2^64: the per-layer check names it */
+    int in_bits[1] = {16}, wbits[1] = {16};
+    hn_layer_cost lc;
+    assert_int_equal(hn_cost_conv(1, in_bits, 1, wbits, 3, 1 << 30, 1 << 30,
+                                  true, &lc), HN_ERR_RANGE);
+    assert_non_null(strstr(hn_error_msg(), "exceeds 2^64-1"));
+    spec.in_h = spec.in_w = 4096;
+    assert_int_equal(hn_arch_resnet(&spec, &a), HN_OK);
+    assert_int_equal(hn_config_homogeneous(a, (hn_op){16, 16}, &c), HN_OK);
+    assert_int_equal(hn_cost_network(a, c, &o, NULL, &total), HN_OK);
+    assert_true(total.bops > 5000000000000000000ull);
+    hn_config_free(c);
+    hn_arch_free(a);
+}
+
 /* The stem sees input_bits; a residual block's output channels carry conv2's
  * b_a, so the next conv1 sees them. With ops (2,2),(8,8) and conv2 of s1.b0
  * giving 5 filters op 0 and 11 op 1, s1.b1.conv1's input has 5 channels of 2
@@ -289,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_activation_bits_follow_the_graph),
         cmocka_unit_test(test_unequal_residual_widths),
         cmocka_unit_test(test_width_mult_macs),
+        cmocka_unit_test(test_overflow_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hetnas/checkpoint.h"
@@ -171,6 +172,39 @@ static void test_checkpoints(void **st) {
     assert_int_equal(access(p, F_OK), 0);
     hn_rundir_file(rd, "checkpoints/best.safetensors", p, sizeof p);
     assert_int_equal(access(p, F_OK), 0);
+    /* every checkpoint damaged: an error, not a silent restart at epoch 0 */
+    hn_rundir_ckpt_path(rd, 9, p, sizeof p);
+    assert_int_equal(truncate(p, 20), 0);
+    assert_int_equal(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, latest, sizeof latest, &ep),
+                     HN_ERR_FORMAT);
+    assert_non_null(strstr(hn_error_msg(), "all 2 epoch checkpoints are damaged"));
+    assert_non_null(strstr(hn_error_msg(), "epoch_0010.safetensors"));
+    hn_rundir_free(rd);
+}
+
+/* Temp files of killed writers (X.tmp.PID) are removed on open when PID is
+ * dead, kept when it is alive. */
+static void test_stale_tmp(void **st) {
+    (void)st;
+    char dir[512], dead[800], live[800];
+    hn_rundir_join(g_dir, "run_tmp", dir, sizeof dir);
+    assert_int_equal(hn_mkdirs(dir), HN_OK);
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    assert_true(child > 0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    snprintf(dead, sizeof dead, "%s/checkpoints/epoch_0001.safetensors.tmp.%ld",
+             dir, (long)child);
+    snprintf(live, sizeof live, "%s/manifest.json.tmp.%ld", dir, (long)getppid());
+    char cdir[700];
+    snprintf(cdir, sizeof cdir, "%s/checkpoints", dir);
+    assert_int_equal(hn_mkdirs(cdir), HN_OK);
+    assert_int_equal(hn_file_write_atomic(dead, "x", 1), HN_OK);
+    assert_int_equal(hn_file_write_atomic(live, "x", 1), HN_OK);
+    hn_rundir *rd = NULL;
+    assert_int_equal(hn_rundir_open(dir, HN_RUNDIR_NEW, &rd), HN_OK);
+    assert_int_not_equal(access(dead, F_OK), 0);
+    assert_int_equal(access(live, F_OK), 0);
     hn_rundir_free(rd);
 }
 
@@ -234,6 +268,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest_and_resume),
         cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_stale_tmp),
         cmocka_unit_test(test_csv),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,28 @@ bool hn_arg_pair(const char *cmd, const char *opt, const char *s, int lo,
            hn_arg_int(cmd, opt, comma + 1, lo, hi, b);
 }
 
+int hn_arg_exit_code(hn_status st) {
+    switch (st) {
+    case HN_OK: return 0;
+    case HN_ERR_INVAL:
+    case HN_ERR_PARSE:
+    case HN_ERR_SCHEMA:
+    case HN_ERR_RANGE:
+    case HN_ERR_FORMAT:
+    case HN_ERR_UNSUPPORTED:
+    case HN_ERR_IO: return 2;
+    case HN_ERR_NOMEM:
+    case HN_ERR_TIMEOUT:
+    case HN_ERR_INTERNAL: return 1;
+    }
+    return 1;
+}
+
+int hn_arg_fail(const char *cmd, hn_status st) {
+    hn_arg_report(cmd);
+    return hn_arg_exit_code(st);
+}
+
 void hn_arg_report(const char *cmd) {
     fprintf(stderr, "hetnas %s: %s\n", cmd, hn_error_msg());
 }

@@ -20,6 +20,16 @@ bool hn_arg_pair(const char *cmd, const char *opt, const char *s, int lo,
                  int hi, int *a, int *b);
 /* Prints "hetnas <cmd>: <hn_error_msg()>" for a failed library call. */
 void hn_arg_report(const char *cmd);
+/* The exit code of a library call that failed before the command started
+ * its work (docs/cli.md, "Exit codes"): 2 = bad input, i.e. a named file,
+ * directory, option or key that is missing, unreadable, malformed or out
+ * of range (HN_ERR_INVAL, IO, PARSE, SCHEMA, RANGE, FORMAT, UNSUPPORTED);
+ * 1 = the machine failed (HN_ERR_NOMEM, TIMEOUT, INTERNAL).  Failures
+ * after the work started (a write, a diverging training) exit 1 whatever
+ * their status: the command decides that. */
+int hn_arg_exit_code(hn_status st);
+/* hn_arg_report + hn_arg_exit_code. */
+int hn_arg_fail(const char *cmd, hn_status st);
 
 /* The model options shared by every command that builds a ResNet:
  * --model NAME, --depth N, --input CxHxW, --width M, --classes N.

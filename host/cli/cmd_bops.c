@@ -93,14 +93,16 @@ int hn_cmd_bops(int argc, char **argv) {
         fprintf(stderr, "hetnas bops: out of memory\n");
         goto done;
     }
-    if (hn_cost_network(a, c, &opts, per, &total) != HN_OK) {
-        hn_arg_report(cmd);
+    hn_status st = hn_cost_network(a, c, &opts, per, &total);
+    if (st != HN_OK) {
+        rc = hn_arg_fail(cmd, st);
         goto done;
     }
     if (have_target) {
-        if (hn_config_homogeneous(a, target, &tc) != HN_OK ||
-            hn_cost_network(a, tc, &opts, NULL, &ttotal) != HN_OK) {
-            hn_arg_report(cmd);
+        st = hn_config_homogeneous(a, target, &tc);
+        if (st == HN_OK) st = hn_cost_network(a, tc, &opts, NULL, &ttotal);
+        if (st != HN_OK) {
+            rc = hn_arg_fail(cmd, st);
             goto done;
         }
     }

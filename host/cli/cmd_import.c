@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -92,6 +93,15 @@ int hn_cmd_import(int argc, char **argv) {
                 k_usage);
         return 2;
     }
+    /* The output is written over an existing file: never over the input
+     * (a failed or partial import would then have destroyed it). */
+    struct stat si, so;
+    if (stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino) {
+        fprintf(stderr, "hetnas import: --out %s is the input file %s; write "
+                "the import to another file\n", out, in);
+        return 2;
+    }
     hn_arch *a = NULL;
     hn_model *m = NULL;
     hn_ckpt *c = NULL;
@@ -103,8 +113,10 @@ int hn_cmd_import(int argc, char **argv) {
         goto done;
     }
     hn_model_opts mo = hn_model_opts_default();
-    if (hn_model_new(a, NULL, &mo, &m) != HN_OK || hn_ckpt_load(in, &c) != HN_OK) {
-        hn_arg_report(cmd);
+    hn_status st = hn_model_new(a, NULL, &mo, &m);
+    if (st == HN_OK) st = hn_ckpt_load(in, &c);
+    if (st != HN_OK) {
+        rc = hn_arg_fail(cmd, st);
         goto done;
     }
     used = calloc((size_t)hn_ckpt_n_tensors(c), sizeof *used);

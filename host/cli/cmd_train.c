@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "hetnas/experiment.h"
+#include "hetnas/json.h"
 #include "hetnas/trainer.h"
 
 static const char *k_train_usage =
@@ -95,10 +96,7 @@ int hn_cmd_train(int argc, char **argv) {
     hn_experiment_clear(&e);
     if (st != HN_OK) {
         hn_arg_report(cmd);
-        return st == HN_ERR_SCHEMA || st == HN_ERR_INVAL ||
-                       st == HN_ERR_UNSUPPORTED
-                   ? 2
-                   : 1;
+        return r.started ? 1 : hn_arg_exit_code(st);
     }
     printf("run %s: %d epochs, best val acc %.2f%% (epoch %d), test acc "
            "%.2f%%%s, %.1f s\n", r.run_dir, r.epochs, 100 * r.best_val_acc,
@@ -153,14 +151,27 @@ int hn_cmd_eval(int argc, char **argv) {
     hn_eval_result r;
     hn_status st = hn_eval_checkpoint(&e, ckpt, cfg, split, &r);
     hn_experiment_clear(&e);
-    if (st != HN_OK) {
-        hn_arg_report(cmd);
-        return 1;
-    }
-    if (json)
-        printf("{\"split\":\"%s\",\"samples\":%d,\"acc\":%.6f,\"loss\":%.6f}\n",
-               split, r.n, r.acc, r.loss);
-    else
+    if (st != HN_OK) return hn_arg_fail(cmd, st);
+    if (json) {
+        /* the JSON writer turns a non-finite loss into null */
+        hn_jw *w = hn_jw_new(0);
+        if (!w) {
+            fprintf(stderr, "hetnas eval: out of memory\n");
+            return 1;
+        }
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "split");
+        hn_jw_str(w, split);
+        hn_jw_key(w, "samples");
+        hn_jw_int(w, r.n);
+        hn_jw_key(w, "acc");
+        hn_jw_double(w, r.acc);
+        hn_jw_key(w, "loss");
+        hn_jw_double(w, r.loss);
+        hn_jw_obj_end(w);
+        printf("%s\n", hn_jw_data(w, NULL));
+        hn_jw_free(w);
+    } else
         printf("%s: %d samples, top-1 %.2f%%, loss %.4f\n", split, r.n,
                100 * r.acc, r.loss);
     return 0;

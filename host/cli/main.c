@@ -1,4 +1,6 @@
 /* hetnas: command-line entry point; dispatches to one file per subcommand. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +25,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -59,4 +61,23 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hetnas: unknown command '%s'\n", argv[i]);
     usage(stderr);
     return 2;
+}
+
+/* Output that never reached its destination (a full disk, a closed pipe,
+ * /dev/full) is a failure: stdio only reports it at flush/close time. */
+int main(int argc, char **argv) {
+    int rc = dispatch(argc, argv);
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = true;
+        err = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "hetnas: cannot write to standard output: %s\n",
+                err ? strerror(err) : "write error");
+        if (rc == 0) rc = 1;
+    }
+    return rc;
 }

@@ -226,10 +226,15 @@ hn_status hn_doc_load_string(const char *text, size_t len, const char *name,
 }
 
 hn_status hn_doc_load_file(const char *path, hn_doc **out) {
+    return hn_doc_load_file_max(path, HN_FILE_MAX_JSON, out);
+}
+
+hn_status hn_doc_load_file_max(const char *path, size_t max_bytes,
+                               hn_doc **out) {
     char *buf;
     size_t len;
     *out = NULL;
-    HN_TRY(hn_file_read_all(path, &buf, &len));
+    HN_TRY(hn_file_read_max(path, max_bytes, &buf, &len));
     if (memchr(buf, '\0', len)) {
         free(buf);
         return hn_fail(HN_ERR_PARSE, "%s: binary data (NUL byte) in a text "

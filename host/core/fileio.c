@@ -2,6 +2,7 @@
 #include "hetnas/fileio.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,44 +71,96 @@ hn_status hn_file_write_atomic(const char *path, const void *data,
     return HN_OK;
 }
 
-hn_status hn_file_read_all(const char *path, char **out, size_t *len) {
-    *out = NULL;
-    if (len) *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+hn_status hn_file_open_regular(const char *path, int *fd_out,
+                               uint64_t *size) {
+    /* O_NONBLOCK: opening a FIFO must not hang; regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return hn_fail(HN_ERR_IO, "%s: cannot open: %s", path,
                        strerror(errno));
-    size_t cap = 4096, n = 0;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        hn_status s = hn_fail(HN_ERR_IO, "%s: cannot stat: %s", path,
+                              strerror(errno));
+        close(fd);
+        return s;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return hn_fail(HN_ERR_INVAL, "%s: is %s, expected a regular file",
+                       path, S_ISDIR(sb.st_mode)    ? "a directory"
+                             : S_ISCHR(sb.st_mode)  ? "a character device"
+                             : S_ISBLK(sb.st_mode)  ? "a block device"
+                             : S_ISFIFO(sb.st_mode) ? "a pipe"
+                             : S_ISSOCK(sb.st_mode) ? "a socket"
+                                                    : "not a regular file");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *fd_out = fd;
+    if (size) *size = (uint64_t)sb.st_size;
+    return HN_OK;
+}
+
+hn_status hn_file_read_fd(int fd, const char *path, void *buf, size_t len,
+                          size_t *got) {
+    size_t n = 0;
+    while (n < len) {
+        ssize_t r = read(fd, (char *)buf + n, len - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return hn_fail(HN_ERR_IO, "%s: read error: %s", path,
+                           strerror(errno));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (got) *got = n;
+    return HN_OK;
+}
+
+hn_status hn_file_read_max(const char *path, size_t max_bytes, char **out,
+                           size_t *len) {
+    *out = NULL;
+    if (len) *len = 0;
+    int fd;
+    uint64_t size;
+    HN_TRY(hn_file_open_regular(path, &fd, &size));
+    /* Checked before reading anything: a 3 GB file given as a config must
+     * not be loaded to find that out. */
+    if (size > max_bytes) {
+        close(fd);
+        return hn_fail(HN_ERR_RANGE, "%s: %llu bytes is larger than the %zu "
+                       "bytes allowed for this kind of file (wrong file?)",
+                       path, (unsigned long long)size, max_bytes);
+    }
+    /* One byte more than announced: a file that grows while read is
+     * caught by the cap, not read without bound. */
+    size_t cap = (size_t)size + 2;
     char *buf = malloc(cap);
     if (!buf) {
-        fclose(f);
-        return hn_fail(HN_ERR_NOMEM, "%s: out of memory", path);
+        close(fd);
+        return hn_fail(HN_ERR_NOMEM, "%s: out of memory (%zu bytes)", path,
+                       cap);
     }
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return hn_fail(HN_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
+    size_t n;
+    hn_status s = hn_file_read_fd(fd, path, buf, cap - 1, &n);
+    close(fd);
+    if (s == HN_OK && n > max_bytes)
+        s = hn_fail(HN_ERR_RANGE, "%s: larger than the %zu bytes allowed for "
+                    "this kind of file", path, max_bytes);
+    if (s != HN_OK) {
         free(buf);
-        return hn_fail(HN_ERR_IO, "%s: read error", path);
+        return s;
     }
     buf[n] = '\0';
     *out = buf;
     if (len) *len = n;
     return HN_OK;
+}
+
+hn_status hn_file_read_all(const char *path, char **out, size_t *len) {
+    return hn_file_read_max(path, HN_FILE_MAX_DEFAULT, out, len);
 }
 
 hn_status hn_mkdirs(const char *path) {

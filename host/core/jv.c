@@ -1,4 +1,4 @@
-/* Strict recursive-descent JSON reader (see checkpoint_json.h). */
+/* Strict recursive-descent JSON reader (jv.h). */
 #include "hetnas/jv.h"
 
 #include <math.h>

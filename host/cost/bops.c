@@ -18,6 +18,18 @@ int hn_ceil_log2_u128(unsigned __int128 x) {
     return b;
 }
 
+/* Checked 64-bit arithmetic: counts past 2^64-1 are refused (HN_ERR_RANGE)
+ * rather than widened, because the documented output (cost.h, the --json
+ * of `hetnas bops`) is exact 64-bit integers, which JSON consumers and the
+ * search's budget arithmetic hold; no real network comes near it. */
+#define HN_MUL(a, b, r) __builtin_mul_overflow((uint64_t)(a), (uint64_t)(b), (r))
+#define HN_ADD(a, b, r) __builtin_add_overflow((uint64_t)(a), (uint64_t)(b), (r))
+
+static hn_status too_big(const char *what) {
+    return hn_fail(HN_ERR_RANGE, "%s exceeds 2^64-1 and cannot be counted "
+                   "exactly (input or width too large)", what);
+}
+
 static int bits_ok(int b) { return (b >= 1 && b <= 16) || b == 32; }
 
 hn_status hn_cost_conv(int c_in, const int *in_bits, int c_out,
@@ -54,25 +66,40 @@ hn_status hn_cost_conv(int c_in, const int *in_bits, int c_out,
         per_bw[b]++;
         f_act++;
     }
-    out->macs = hw * kk * c_act * f_act;
+    uint64_t x;
+    if (HN_MUL(hw, kk, &x) || HN_MUL(x, c_act, &x) || HN_MUL(x, f_act, &out->macs))
+        return too_big("MACs");
     if (c_act == 0) return HN_OK; /* nothing reaches this layer */
     for (int bw = 1; bw <= 32; bw++) {
         if (!per_bw[bw]) continue;
         unsigned __int128 M = ((unsigned __int128)1 << bw) * kk * sum_pow; /* eq. 28 */
         uint64_t aw = (uint64_t)hn_ceil_log2_u128(M);                     /* eq. 29 */
-        uint64_t B = kk * (c_act * aw + sum_ba * (uint64_t)bw);            /* eq. 30 */
-        out->bops_compute += hw * per_bw[bw] * B;                          /* eq. 31 */
-        out->bops_memory += per_bw[bw] * c_act * kk * (uint64_t)bw;
+        uint64_t B, y;                                                     /* eq. 30 */
+        if (HN_MUL(c_act, aw, &x) || HN_MUL(sum_ba, bw, &y) || HN_ADD(x, y, &x) ||
+            HN_MUL(kk, x, &B))
+            return too_big("BOPs per filter (eq. 30)");
+        if (HN_MUL(hw, per_bw[bw], &x) || HN_MUL(x, B, &x) ||            /* eq. 31 */
+            HN_ADD(out->bops_compute, x, &out->bops_compute))
+            return too_big("compute BOPs");
+        if (HN_MUL(per_bw[bw], c_act, &x) || HN_MUL(x, kk, &x) ||
+            HN_MUL(x, bw, &x) || HN_ADD(out->bops_memory, x, &out->bops_memory))
+            return too_big("memory BOPs");
     }
-    out->bops = out->bops_compute + (memory ? out->bops_memory : 0);
+    if (HN_ADD(out->bops_compute, memory ? out->bops_memory : 0, &out->bops))
+        return too_big("BOPs");
     return HN_OK;
 }
 
-static void add_cost(hn_layer_cost *acc, const hn_layer_cost *x) {
-    acc->macs += x->macs;
-    acc->bops_compute += x->bops_compute;
-    acc->bops_memory += x->bops_memory;
-    acc->bops += x->bops;
+static hn_status add_cost(hn_layer_cost *acc, const hn_layer_cost *x,
+                          const char *layer) {
+    if (HN_ADD(acc->macs, x->macs, &acc->macs) ||
+        HN_ADD(acc->bops_compute, x->bops_compute, &acc->bops_compute) ||
+        HN_ADD(acc->bops_memory, x->bops_memory, &acc->bops_memory) ||
+        HN_ADD(acc->bops, x->bops, &acc->bops))
+        return hn_fail(HN_ERR_RANGE, "layer %s: the network total exceeds "
+                       "2^64-1 and cannot be counted exactly (input or width "
+                       "too large)", layer);
+    return HN_OK;
 }
 
 hn_status hn_cost_network(const hn_arch *a, const hn_config *c,
@@ -117,7 +144,7 @@ hn_status hn_cost_network(const hn_arch *a, const hn_config *c,
             break;
         }
         if (per_layer) per_layer[l] = lc;
-        add_cost(total, &lc);
+        st = add_cost(total, &lc, d->name);
     }
     if (st == HN_OK && o->include_fc) {
         int fin = hn_arch_fc_in(a), ncls = hn_arch_spec(a)->num_classes;
@@ -131,9 +158,10 @@ hn_status hn_cost_network(const hn_arch *a, const hn_config *c,
             for (int f = 0; f < ncls; f++) wb[f] = o->fc_wbits;
             hn_layer_cost lc;
             st = hn_cost_conv(fin, ib, ncls, wb, 1, 1, 1, o->memory, &lc);
+            if (st != HN_OK) hn_fail_ctx(st, "layer fc");
             if (st == HN_OK) {
                 if (per_layer) per_layer[L] = lc;
-                add_cost(total, &lc);
+                st = add_cost(total, &lc, "fc");
             }
         }
     }

@@ -411,7 +411,7 @@ hn_status hn_config_load_string(const char *text, const char *name,
 hn_status hn_config_load(const char *path, const hn_arch *a, hn_config **out) {
     hn_doc *d;
     *out = NULL;
-    HN_TRY(hn_doc_load_file(path, &d));
+    HN_TRY(hn_doc_load_file_max(path, HN_FILE_MAX_YAML, &d));
     hn_status s = config_from_doc(d, a, out);
     hn_doc_free(d);
     return s;

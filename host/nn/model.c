@@ -934,19 +934,29 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
         memcpy(rs + tot + o, m->ly[l].rvar, k * sizeof(float));
         o += k;
     }
-    site *all[1 + 2 * 64];
-    int ns = 0;
-    all[ns++] = &m->s0;
-    for (int b = 0; b < m->nb && ns + 2 <= (int)(sizeof all / sizeof *all); b++) {
-        all[ns++] = &m->bl[b].s1;
-        all[ns++] = &m->bl[b].s2;
-    }
-    float *lev = calloc((size_t)ns * 4096, sizeof(float));
+    /* Every activation site (stem + 2 per block) and all its channels:
+     * sized from the model, so deep (ResNet-1202: 600 blocks) and wide
+     * models are calibrated whole. */
+    int ns = 1 + 2 * m->nb;
+    site **all = malloc(sizeof *all * (size_t)ns);
+    size_t *loff = malloc(sizeof *loff * ((size_t)ns + 1));
     hn_status s = HN_OK;
-    if (!lev) s = hn_fail(HN_ERR_NOMEM, "calibration");
+    float *lev = NULL;
+    if (all && loff) {
+        int k = 0;
+        all[k++] = &m->s0;
+        for (int b = 0; b < m->nb; b++) {
+            all[k++] = &m->bl[b].s1;
+            all[k++] = &m->bl[b].s2;
+        }
+        loff[0] = 0;
+        for (int i = 0; i < ns; i++) loff[i + 1] = loff[i] + (size_t)all[i]->C;
+        lev = malloc(sizeof(float) * (loff[ns] ? loff[ns] : 1));
+    }
+    if (!all || !loff || !lev) s = hn_fail(HN_ERR_NOMEM, "calibration");
     for (int i = 0; s == HN_OK && i < ns; i++)
-        for (int c = 0; c < all[i]->C && c < 4096; c++) {
-            lev[(size_t)i * 4096 + c] = all[i]->levels[c];
+        for (int c = 0; c < all[i]->C; c++) {
+            lev[loff[i] + c] = all[i]->levels[c];
             all[i]->levels[c] = 0.0f;
         }
     if (s == HN_OK) s = hn_model_forward(m, x, n, 1, logits);
@@ -959,10 +969,10 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
             calib_site(&m->bl[b].s2, P);
         }
     }
-    if (lev)
+    if (all && loff && lev)
         for (int i = 0; i < ns; i++)
-            for (int c = 0; c < all[i]->C && c < 4096; c++)
-                all[i]->levels[c] = lev[(size_t)i * 4096 + c];
+            for (int c = 0; c < all[i]->C; c++)
+                all[i]->levels[c] = lev[loff[i] + c];
     o = 0;
     for (int l = 0; l < L; l++) {
         size_t k = (size_t)m->nbn * m->nwb * m->ly[l].cout;
@@ -971,7 +981,7 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
         o += k;
     }
     m->have_fwd = 0;
-    free(lev); free(rs); free(logits);
+    free(lev); free(rs); free(logits); free(all); free(loff);
     return s;
 }
 

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +218,7 @@ static hn_status load_manifest(hn_rundir *rd) {
     snprintf(p, sizeof p, "%s/manifest.json", rd->dir);
     char *txt;
     size_t len;
-    HN_TRY(hn_file_read_all(p, &txt, &len));
+    HN_TRY(hn_file_read_max(p, HN_FILE_MAX_JSON, &txt, &len));
     hn_jv *v = NULL;
     hn_status s = hn_jv_parse(txt, len, p, &v);
     if (s == HN_OK && v->kind != HN_JV_OBJ)
@@ -357,6 +358,31 @@ static hn_status command_json(const hn_run_info *info, char **out) {
 
 /* ---- open / start / finish ------------------------------------------------ */
 
+/* hn_file_write_atomic writes X.tmp.PID and renames it; a process killed
+ * in between leaves the temp file behind.  Removes those of processes that
+ * no longer exist (a live PID may be another writer of this directory). */
+static void clean_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        const char *last = t;
+        while (t && (t = strstr(t + 1, ".tmp."))) last = t;
+        if (!last || !last[5]) continue;
+        char *end;
+        long pid = strtol(last + 5, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) == 0)
+            HN_WARN("removed %s, a temporary file left by killed process %ld",
+                    p, pid);
+    }
+    closedir(d);
+}
+
 hn_status hn_rundir_open(const char *dir, hn_rundir_mode mode,
                          hn_rundir **out) {
     if (!dir || !*dir) return hn_fail(HN_ERR_INVAL, "run directory: empty path");
@@ -389,6 +415,11 @@ hn_status hn_rundir_open(const char *dir, hn_rundir_mode mode,
         s = hn_mkdirs(p);
     }
     if (s == HN_OK && exists) s = load_manifest(rd);
+    if (s == HN_OK) {
+        clean_stale_tmp(rd->dir);
+        snprintf(p, sizeof p, "%s/checkpoints", rd->dir);
+        clean_stale_tmp(p);
+    }
     if (s != HN_OK) {
         hn_rundir_free(rd);
         return s;
@@ -623,10 +654,13 @@ hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, hn_rundir_ckpt_check check,
     HN_TRY(list_epochs(rd, &eps, &n));
     *epoch = -1;
     if (cap) buf[0] = 0;
+    char first_err[1024] = "";
     for (int i = 0; i < n; i++) {
         char p[4200];
         hn_rundir_ckpt_path(rd, eps[i], p, sizeof p);
         if (check(p, ud) != HN_OK) {
+            if (!first_err[0])
+                snprintf(first_err, sizeof first_err, "%s", hn_error_msg());
             HN_WARN("skipping damaged checkpoint: %s", hn_error_msg());
             continue;
         }
@@ -639,6 +673,13 @@ hn_status hn_rundir_latest_ckpt(const hn_rundir *rd, hn_rundir_ckpt_check check,
         break;
     }
     free(eps);
+    /* Checkpoints exist but none loads: restarting from scratch would
+     * silently throw the run's progress away. */
+    if (n > 0 && *epoch < 0)
+        return hn_fail(HN_ERR_FORMAT, "%s/checkpoints: all %d epoch "
+                       "checkpoints are damaged (newest: %s); not restarting "
+                       "from scratch: delete them to start over", rd->dir, n,
+                       first_err);
     return HN_OK;
 }
 

@@ -50,7 +50,7 @@ hn_status hn_csv_read(const char *path, hn_csv_table *out) {
     memset(out, 0, sizeof *out);
     char *txt;
     size_t len;
-    HN_TRY(hn_file_read_all(path, &txt, &len));
+    HN_TRY(hn_file_read_max(path, HN_FILE_MAX_CSV, &txt, &len));
     char **cells = NULL;
     size_t nc = 0, cap = 0;
     int row_cells = 0, ncols = -1, nrows = 0, line = 1;
@@ -227,7 +227,7 @@ int hn_csv_rows_before(const hn_csv *c) { return c->rows_before; }
 static hn_status trim_tail(const char *path) {
     char *txt;
     size_t len;
-    HN_TRY(hn_file_read_all(path, &txt, &len));
+    HN_TRY(hn_file_read_max(path, HN_FILE_MAX_CSV, &txt, &len));
     size_t keep = len;
     while (keep > 0 && txt[keep - 1] != '\n') keep--;
     free(txt);

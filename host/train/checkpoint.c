@@ -2,9 +2,11 @@
 #include "hetnas/checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hetnas/fileio.h"
 #include "hetnas/json.h"
@@ -578,10 +580,86 @@ hn_status hn_ckpt_load_buffer(const void *buf, size_t len, const char *name,
     return HN_OK;
 }
 
+/* The file size a safetensors file must have according to its header:
+ * 8 + header length + the largest data_offsets end.  Checked before the
+ * data is read, so a huge or sparse file with a bogus header costs one
+ * header read, not the whole file.  Malformed headers are left to
+ * load_impl (which then only gets the header bytes). */
+static hn_status expected_size(const char *path, uint64_t *want) {
+    int fd;
+    uint64_t size;
+    HN_TRY(hn_file_open_regular(path, &fd, &size));
+    uint8_t lb[8];
+    size_t got;
+    hn_status s = hn_file_read_fd(fd, path, lb, 8, &got);
+    uint64_t hl = 0;
+    for (size_t i = 0; i < got; i++) hl |= (uint64_t)lb[i] << (8 * i);
+    if (s != HN_OK || got < 8 || hl > MAX_HEADER || hl > size - 8) {
+        close(fd);
+        *want = size < 8 + (uint64_t)MAX_HEADER ? size : 8; /* load_impl says why */
+        return s;
+    }
+    char *h = malloc((size_t)hl + 1);
+    if (!h) {
+        close(fd);
+        return hn_fail(HN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    s = hn_file_read_fd(fd, path, h, (size_t)hl, &got);
+    close(fd);
+    hn_jv *v = NULL;
+    *want = 8 + hl; /* unparsable header: load_impl reports it */
+    if (s == HN_OK && got == hl &&
+        hn_jv_parse(h, (size_t)hl, path, &v) == HN_OK && v->kind == HN_JV_OBJ) {
+        uint64_t end = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            const hn_jv *of = hn_jv_get(&v->items[i], "data_offsets");
+            if (of && of->kind == HN_JV_ARR && of->n == 2 &&
+                of->items[1].is_uint && of->items[1].u > end)
+                end = of->items[1].u;
+        }
+        if (end > size - 8 - hl) {
+            s = hn_fail(HN_ERR_FORMAT, "%s: the header describes %llu data "
+                        "bytes but the file has %llu after the header "
+                        "(truncated file?)", path, (unsigned long long)end,
+                        (unsigned long long)(size - 8 - hl));
+        } else if (end < size - 8 - hl) {
+            s = hn_fail(HN_ERR_FORMAT, "%s: the tensors cover %llu data bytes "
+                        "but the file has %llu after the header (trailing "
+                        "garbage?)", path, (unsigned long long)end,
+                        (unsigned long long)(size - 8 - hl));
+        }
+        *want = size;
+    }
+    hn_jv_free(v);
+    free(h);
+    return s;
+}
+
 hn_status hn_ckpt_load(const char *path, hn_ckpt **out) {
     char *buf;
     size_t len;
-    HN_TRY(hn_file_read_all(path, &buf, &len));
+    uint64_t want = 0;
+    HN_TRY(expected_size(path, &want));
+    if (want > SIZE_MAX - 2)
+        return hn_fail(HN_ERR_RANGE, "%s: %llu bytes is too large", path,
+                       (unsigned long long)want);
+    /* A shorter read (want < size) hands load_impl a truncated image whose
+     * error names the real problem (bad header length or JSON). */
+    hn_status rs = hn_file_read_max(path, (size_t)want, &buf, &len);
+    if (rs == HN_ERR_RANGE) {
+        int fd;
+        uint64_t size;
+        HN_TRY(hn_file_open_regular(path, &fd, &size));
+        buf = malloc((size_t)want + 1);
+        if (!buf) {
+            close(fd);
+            return hn_fail(HN_ERR_NOMEM, "%s: out of memory", path);
+        }
+        rs = hn_file_read_fd(fd, path, buf, (size_t)want, &len);
+        close(fd);
+        if (rs != HN_OK) free(buf);
+    }
+    HN_TRY(rs);
     hn_ckpt *c = calloc(1, sizeof *c);
     if (!c) {
         free(buf);
@@ -644,7 +722,24 @@ hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
         return hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' has shape %s, expected %s",
                        c->path, name, a, b);
     }
+    if (dt == HN_DT_F32) HN_TRY(hn_ckpt_check_finite(c, t));
     if (t->nbytes) memcpy(dst, t->data, t->nbytes);
+    return HN_OK;
+}
+
+hn_status hn_ckpt_check_finite(const hn_ckpt *c, const hn_ckpt_tensor *t) {
+    if (t->dtype != HN_DT_F32) return HN_OK;
+    const uint8_t *p = t->data;
+    for (int64_t i = 0; i < t->numel; i++) {
+        float v;
+        memcpy(&v, p + 4 * i, 4); /* the data may be unaligned */
+        if (!isfinite(v))
+            return hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' holds a non-finite "
+                           "value (%s at element %lld): a diverged or corrupt "
+                           "model", c->path, t->name,
+                           isnan(v) ? "nan" : v > 0 ? "inf" : "-inf",
+                           (long long)i);
+    }
     return HN_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "hetnas/doc.h"
+#include "hetnas/fileio.h"
 #include "hetnas/json.h"
 
 #define MAX_SETS 64
@@ -719,7 +720,7 @@ hn_status hn_experiment_load(const char *path, const char *const *sets,
                              int n_sets, hn_experiment *e) {
     memset(e, 0, sizeof *e);
     hn_doc *d;
-    HN_TRY(hn_doc_load_file(path, &d));
+    HN_TRY(hn_doc_load_file_max(path, HN_FILE_MAX_YAML, &d));
     hn_status s = load_impl(d, path, sets, n_sets, e);
     hn_doc_free(d);
     return s;

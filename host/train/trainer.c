@@ -21,6 +21,7 @@
 #include "hetnas/log.h"
 #include "hetnas/optim.h"
 #include "hetnas/progress.h"
+#include "hetnas/jv.h"
 
 #define MAX_EPOCHS 100000
 
@@ -49,6 +50,10 @@ typedef struct trainer {
     double best_val_acc;
     epoch_rec *hist;
     int n_hist;
+    hn_dataset *test_ds; /* loaded and checked before training starts */
+    bool init_loaded;    /* --init / init: applied before the run dir opened */
+    char resume_ckpt[1200]; /* newest loadable checkpoint of a resumed run */
+    int resume_epoch;       /* its 0-based epoch, -1: none (start over) */
 } trainer;
 
 hn_train_opts hn_train_opts_default(void) {
@@ -68,6 +73,7 @@ static void trainer_free(trainer *t) {
     hn_loader_free(t->val_ld);
     hn_split_free(&t->split);
     hn_dataset_free(t->train_ds);
+    hn_dataset_free(t->test_ds);
     free(t->x);
     free(t->y);
     free(t->logits);
@@ -146,6 +152,32 @@ static hn_status build_common(trainer *t, const hn_experiment *e) {
                          .seed = e->seed};
     HN_TRY(hn_loader_new(t->train_ds, t->split.val, t->split.n_val, &t->norm,
                          &vo, &t->val_ld));
+    return HN_OK;
+}
+
+/* The test set, checked against the training images: the model, the
+ * batch buffers and the normalization are sized by the training set, so
+ * another geometry would be misread (or overflow the buffers). */
+static hn_status load_test(const trainer *t, hn_dataset **out) {
+    const hn_experiment *e = t->e;
+    hn_dataset *d;
+    HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TEST, &d));
+    const hn_dataset *tr = t->train_ds;
+    if (hn_dataset_c(d) != hn_dataset_c(tr) ||
+        hn_dataset_h(d) != hn_dataset_h(tr) ||
+        hn_dataset_w(d) != hn_dataset_w(tr) ||
+        hn_dataset_num_classes(d) != hn_dataset_num_classes(tr)) {
+        hn_status s = hn_fail(HN_ERR_FORMAT, "data.dir %s: the test images are "
+                              "%dx%dx%d (%d classes), the training images "
+                              "%dx%dx%d (%d classes)", e->data.dir,
+                              hn_dataset_c(d), hn_dataset_h(d), hn_dataset_w(d),
+                              hn_dataset_num_classes(d), hn_dataset_c(tr),
+                              hn_dataset_h(tr), hn_dataset_w(tr),
+                              hn_dataset_num_classes(tr));
+        hn_dataset_free(d);
+        return s;
+    }
+    *out = d;
     return HN_OK;
 }
 
@@ -374,11 +406,37 @@ static hn_status restore_checkpoint(trainer *t, const char *path) {
                &t->sched.bad_epochs, &t->sched.have_best) != 4)
         st = hn_fail(HN_ERR_FORMAT, "%s: bad sched_state '%s'", path, ss);
     if (st == HN_OK) st = history_parse(t, hist);
+    /* Metadata drives array sizes and loop bounds: a tampered or foreign
+     * checkpoint must not reach them. */
+    int ep_max = t->e->train.epochs;
+    double bva = acc ? strtod(acc, NULL) : 0.0;
+    if (st == HN_OK && (epoch < 1 || epoch > ep_max))
+        st = hn_fail(HN_ERR_RANGE, "%s: metadata 'epoch' = %lld is outside "
+                     "1..%d (train.epochs)", path, (long long)epoch, ep_max);
+    else if (st == HN_OK && (best_epoch < 0 || best_epoch > epoch))
+        st = hn_fail(HN_ERR_RANGE, "%s: metadata 'best_epoch' = %lld is "
+                     "outside 0..%lld (epoch)", path, (long long)best_epoch,
+                     (long long)epoch);
+    else if (st == HN_OK && (bad < 0 || bad > epoch))
+        st = hn_fail(HN_ERR_RANGE, "%s: metadata 'bad_epochs' = %lld is "
+                     "outside 0..%lld (epoch)", path, (long long)bad,
+                     (long long)epoch);
+    else if (st == HN_OK && (!isfinite(bva) || bva < -1.0 || bva > 1.0))
+        st = hn_fail(HN_ERR_RANGE, "%s: metadata 'best_val_acc' = '%s' is "
+                     "not in [-1, 1]", path, acc);
+    else if (st == HN_OK && t->n_hist != epoch)
+        st = hn_fail(HN_ERR_FORMAT, "%s: metadata 'history' has %d entries "
+                     "for %lld epochs", path, t->n_hist, (long long)epoch);
+    for (int i = 0; st == HN_OK && i < t->n_hist; i++)
+        if (t->hist[i].epoch != i + 1)
+            st = hn_fail(HN_ERR_FORMAT, "%s: metadata 'history' entry %d is "
+                         "epoch %d, expected %d", path, i, t->hist[i].epoch,
+                         i + 1);
     if (st == HN_OK) {
         t->done_epochs = (int)epoch;
         t->best_epoch = (int)best_epoch;
         t->bad_epochs = (int)bad;
-        t->best_val_acc = strtod(acc, NULL);
+        t->best_val_acc = bva;
     }
     hn_ckpt_free(c);
     if (st != HN_OK) hn_fail_ctx(st, "resuming from %s", path);
@@ -402,6 +460,86 @@ static hn_status write_epochs_csv(const trainer *t, hn_rundir *rd) {
     }
     hn_status st = hn_file_write_atomic(path, buf, n);
     free(buf);
+    return st;
+}
+
+/* ---- checks before a run starts ----------------------------------------- */
+
+/* Training drops the last partial batch: a batch larger than the training
+ * split would run zero steps per epoch and "succeed". */
+static hn_status check_train_split(const trainer *t) {
+    const hn_experiment *e = t->e;
+    if (e->data.batch_size > t->split.n_train)
+        return hn_fail(HN_ERR_RANGE, "%s: data.batch_size %d is larger than "
+                       "the training split (%d samples after holding out %d "
+                       "for validation): no training step would run",
+                       e->source, e->data.batch_size, t->split.n_train,
+                       t->split.n_val);
+    return HN_OK;
+}
+
+/* Dotted paths of the members that differ between two experiment JSON
+ * values, appended to buf. */
+static void json_diff(const char *ta, const hn_jv *a, const char *tb,
+                      const hn_jv *b, const char *path, char *buf, size_t cap,
+                      int *n) {
+    if (a->kind == HN_JV_OBJ && b->kind == HN_JV_OBJ) {
+        for (int pass = 0; pass < 2; pass++) {
+            const hn_jv *x = pass ? b : a, *y = pass ? a : b;
+            for (size_t i = 0; i < x->n; i++) {
+                char sub[512];
+                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "",
+                         x->keys[i]);
+                /* not part of what is trained */
+                if (!strcmp(sub, "source") || !strcmp(sub, "description"))
+                    continue;
+                const hn_jv *yv = hn_jv_get(y, x->keys[i]);
+                if (!yv) {
+                    size_t l = strlen(buf);
+                    snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", sub);
+                    (*n)++;
+                } else if (!pass) {
+                    json_diff(ta, &x->items[i], tb, yv, sub, buf, cap, n);
+                }
+            }
+        }
+        return;
+    }
+    size_t la = a->src_end - a->src_begin, lb = b->src_end - b->src_begin;
+    if (a->kind != b->kind || la != lb ||
+        memcmp(ta + a->src_begin, tb + b->src_begin, la)) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", path);
+        (*n)++;
+    }
+}
+
+/* A resumed run continues the experiment it started with: the checkpoints
+ * (and the manifest) belong to it, so any change would give a result that
+ * no single experiment produces. */
+static hn_status check_same_experiment(hn_rundir *rd, const char *now) {
+    const char *was = hn_rundir_manifest_get(rd, "experiment");
+    if (!was || !strcmp(was, "null")) return HN_OK; /* not a training run */
+    hn_jv *a = NULL, *b = NULL;
+    char what[1200];
+    snprintf(what, sizeof what, "%s/manifest.json: experiment",
+             hn_rundir_path(rd));
+    hn_status st = hn_jv_parse(was, strlen(was), what, &a);
+    if (st == HN_OK) st = hn_jv_parse(now, strlen(now), "experiment", &b);
+    if (st == HN_OK) {
+        char keys[600] = "";
+        int n = 0;
+        json_diff(was, a, now, b, "", keys, sizeof keys, &n);
+        if (n > 0)
+            st = hn_fail(HN_ERR_INVAL, "%s: --resume with a changed "
+                         "experiment (%d key%s differ%s from the run's "
+                         "manifest.json: %s); resume with the original "
+                         "experiment, or start a new run with another --out",
+                         hn_rundir_path(rd), n, n == 1 ? "" : "s",
+                         n == 1 ? "s" : "", keys);
+    }
+    hn_jv_free(a);
+    hn_jv_free(b);
     return st;
 }
 
@@ -499,6 +637,8 @@ static hn_status load_init(trainer *t, const char *path) {
                          path, p.name, (long long)x->numel, p.numel);
             break;
         }
+        st = hn_ckpt_check_finite(c, x);
+        if (st != HN_OK) break;
         memcpy(p.data, x->data, (size_t)x->numel * sizeof(float));
         loaded++;
         sliced += (size_t)x->numel != p.numel;
@@ -544,10 +684,9 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
     char path[1200], best_path[1200];
     HN_TRY(hn_rundir_file(rd, "checkpoints/best.safetensors", best_path,
                           sizeof best_path));
-    int latest = -1;
-    if (hn_rundir_resumed(rd))
-        HN_TRY(hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, path, sizeof path, &latest));
+    int latest = t->resume_epoch; /* found before the run started */
     if (latest >= 0) {
+        snprintf(path, sizeof path, "%s", t->resume_ckpt);
         HN_TRY(restore_checkpoint(t, path));
         HN_INFO("resumed from %s (%d epochs done)", path, t->done_epochs);
         /* hist was reallocated by the parse; keep room for all epochs */
@@ -555,7 +694,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                                             sizeof *h);
         if (!h) return hn_fail(HN_ERR_NOMEM, "out of memory");
         t->hist = h;
-    } else {
+    } else if (!t->init_loaded) {
         const char *init = o->init_ckpt ? o->init_ckpt
                            : e->init[0] ? e->init : NULL;
         if (init) HN_TRY(load_init(t, init));
@@ -571,6 +710,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
     }
 
     r->early_stopped = false;
+    r->started = true;
     for (int ep = t->done_epochs; ep < e->train.epochs; ep++) {
         float lr = e->schedule.name == HN_EXP_SCHED_PLATEAU && ep > 0
                        ? t->sched.cur_lr
@@ -677,17 +817,13 @@ static hn_status final_test(trainer *t, hn_rundir *rd, hn_train_result *r) {
     hn_status st = hn_ckpt_load_model(c, t->model, true, NULL);
     hn_ckpt_free(c);
     HN_TRY(st);
-    hn_dataset *test;
-    HN_TRY(hn_dataset_load(t->e->data.name, t->e->data.dir, HN_DATA_TEST,
-                           &test));
     hn_loader_opts to = {.batch_size = t->e->data.eval_batch_size,
                          .seed = t->e->seed};
-    hn_loader *ld;
-    st = hn_loader_new(test, NULL, 0, &t->norm, &to, &ld);
+    hn_loader *ld = NULL;
+    st = hn_loader_new(t->test_ds, NULL, 0, &t->norm, &to, &ld);
     int n = 0;
     if (st == HN_OK) st = evaluate(t, ld, &r->test_loss, &r->test_acc, &n);
     hn_loader_free(ld);
-    hn_dataset_free(test);
     HN_TRY(st);
     hn_jw *w = hn_jw_new(2);
     if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
@@ -738,21 +874,51 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
     memset(r, 0, sizeof *r);
     set_threads(e);
     char dir[1024];
-    if (o->run_dir && o->run_dir[0])
+    if (o->run_dir && o->run_dir[0]) {
+        if (strlen(o->run_dir) >= sizeof dir)
+            return hn_fail(HN_ERR_RANGE, "--out: the path has %zu characters, "
+                           "at most %zu are supported", strlen(o->run_dir),
+                           sizeof dir - 1);
         snprintf(dir, sizeof dir, "%s", o->run_dir);
-    else
+    } else {
         HN_TRY(hn_rundir_join(e->out, e->name, dir, sizeof dir));
+    }
     snprintf(r->run_dir, sizeof r->run_dir, "%s", dir);
     trainer t;
+    /* Everything the run reads is checked before its directory is created
+     * or touched: bad input leaves nothing behind and nothing to clean. */
     hn_status st = build_common(&t, e);
+    if (st == HN_OK) st = check_train_split(&t);
+    if (st == HN_OK) st = load_test(&t, &t.test_ds);
+    bool resume = o->mode == HN_RUNDIR_RESUME ||
+                  (o->mode == HN_RUNDIR_AUTO && hn_rundir_exists(dir));
+    const char *init = o->init_ckpt ? o->init_ckpt : e->init[0] ? e->init : NULL;
+    if (st == HN_OK && init && !resume) {
+        st = load_init(&t, init);
+        t.init_loaded = st == HN_OK;
+    }
     hn_rundir *rd = NULL;
     if (st == HN_OK) st = hn_rundir_open(dir, o->mode, &rd);
     char *exp_json = NULL;
     if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
+    if (st == HN_OK && hn_rundir_resumed(rd))
+        st = check_same_experiment(rd, exp_json);
+    /* fails when checkpoints exist but none loads */
+    t.resume_epoch = -1;
+    if (st == HN_OK && hn_rundir_resumed(rd))
+        st = hn_rundir_latest_ckpt(rd, hn_ckpt_check, NULL, t.resume_ckpt, sizeof t.resume_ckpt,
+                                   &t.resume_epoch);
     if (st == HN_OK) {
         hn_run_info info = {.argc = o->argc, .argv = o->argv,
                             .experiment_json = exp_json, .seed = e->seed};
         st = hn_rundir_start(rd, &info);
+    }
+    if (st != HN_OK && rd) {
+        /* Refused before the run started: the directory is left as it was
+         * (no manifest that would block a retry, no "failed" status on the
+         * run being resumed). */
+        hn_rundir_free(rd);
+        rd = NULL;
     }
     free(exp_json);
     if (st == HN_OK) {
@@ -828,8 +994,8 @@ hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
     }
     if (st == HN_OK) {
         if (test) {
-            hn_dataset *ds;
-            st = hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TEST, &ds);
+            hn_dataset *ds = NULL;
+            st = load_test(&t, &ds);
             hn_loader *ld = NULL;
             hn_loader_opts to = {.batch_size = e->data.eval_batch_size,
                                  .seed = e->seed};

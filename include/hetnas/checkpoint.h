@@ -114,6 +114,10 @@ const hn_ckpt_tensor *hn_ckpt_find(const hn_ckpt *c, const char *name);
  * dtype and shape (errors name the file, the tensor, expected and found). */
 hn_status hn_ckpt_get(const hn_ckpt *c, const char *name, hn_dtype dt,
                       int ndim, const int64_t *shape, void *dst);
+/* HN_ERR_FORMAT naming the file, tensor and element when an F32 tensor
+ * holds a NaN or an infinity (hn_ckpt_get checks every F32 tensor it
+ * copies; weights are never legitimately non-finite). */
+hn_status hn_ckpt_check_finite(const hn_ckpt *c, const hn_ckpt_tensor *t);
 /* 1-D convenience: the tensor must be shape [n]. */
 hn_status hn_ckpt_get_1d(const hn_ckpt *c, const char *name, hn_dtype dt,
                          int64_t n, void *dst);

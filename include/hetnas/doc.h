@@ -26,6 +26,10 @@ typedef enum hn_node_kind {
 /* Parses a whole file; the error names the file and line. Aliases, tags
  * and multi-document streams are rejected. */
 hn_status hn_doc_load_file(const char *path, hn_doc **out);
+/* The same with a size cap (HN_FILE_MAX_* of fileio.h): a file larger than
+ * max_bytes is refused before it is read. */
+hn_status hn_doc_load_file_max(const char *path, size_t max_bytes,
+                               hn_doc **out);
 /* `name` is used in messages in place of a file name. */
 hn_status hn_doc_load_string(const char *text, size_t len, const char *name,
                              hn_doc **out);

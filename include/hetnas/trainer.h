@@ -35,6 +35,8 @@ typedef struct hn_train_result {
     double test_loss;
     double wall_s;        /* this process's training time */
     bool early_stopped;
+    bool started;         /* the first epoch began: a failure from then on
+                             is a failure while running, not bad input */
     char run_dir[1024];
 } hn_train_result;
 
