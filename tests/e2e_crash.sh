@@ -34,7 +34,7 @@ config: [4, 4]
 quant: {noise: 0.05}
 optim: {name: sgd, lr: 0.05, momentum: 0.9, weight_decay: 0.0005}
 schedule: {name: cosine}
-train: {epochs: 40, max_batches: 4, threads: 1, deterministic: true, checkpoint_every: 1,
+train: {epochs: 40, max_batches: 4, threads: 1, checkpoint_every: 1,
         keep_checkpoints: 2, log_every: 2}
 YAML
 
@@ -70,7 +70,7 @@ PYEOF
 
 # 20 kills at seeded random moments.
 RANDOM=$SEED
-max_ms=$(( t_ref_ms / 10 + 60 ))
+max_ms=$(( t_ref_ms / 40 + 20 ))   # about one epoch of the reference run
 kills=0; in_write=0; resumes=0; finished_early=0
 for k in $(seq 1 "$KILLS"); do
   args=()
@@ -89,6 +89,17 @@ for k in $(seq 1 "$KILLS"); do
       fi
     done
   else
+    # let the run finish one more epoch first (so the kills spread over the
+    # run even when a loaded machine makes start-up slow), then kill at a
+    # random moment within about an epoch's time
+
+    last=$(ls "$tmp/run/checkpoints" 2>/dev/null | grep '^epoch_.*safetensors$' | tail -1 || true)
+    while kill -0 $pid 2>/dev/null; do
+      now=$(ls "$tmp/run/checkpoints" 2>/dev/null | grep '^epoch_.*safetensors$' | tail -1 || true)
+      [ -n "$now" ] && [ "$now" != "$last" ] && break
+      sleep 0.005
+    done
+
     ms=$(( RANDOM % max_ms ))
     sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     kill -9 $pid 2>/dev/null

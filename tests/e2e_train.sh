@@ -25,7 +25,7 @@ data: {name: mnist, dir: $tmp/data, val_fraction: 0.2, batch_size: 32, eval_batc
 config: [4, 4]
 optim: {name: sgd, lr: 0.05, momentum: 0.9, weight_decay: 0.0005}
 schedule: {name: cosine}
-train: {epochs: 4, threads: 2, deterministic: true, log_every: 10}
+train: {epochs: 4, threads: 2, log_every: 10}
 YAML
 
 if "$HN" train "$tmp/exp.yaml" --out "$tmp/a" --no-progress >"$tmp/a.out" 2>&1; then ok "train runs"; else bad "train runs"; cat "$tmp/a.out"; fi

@@ -1,7 +1,13 @@
-/* Experiment files: schema, defaults, --set overrides (experiment.h). */
+/* Experiment files (experiment.h).  Every key is declared once, in the
+ * table k_keys below: its path, type, range, default and field drive the
+ * schema check, the defaults, the extraction (file, then --set overrides),
+ * the key listing and the JSON echo into run manifests.  Keys whose value
+ * needs more than a scalar (config, model.name, milestones, ...) name a
+ * handler in their table row. */
 #include "hetnas/experiment.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,127 +19,230 @@
 #include "hetnas/json.h"
 
 #define MAX_SETS 64
+#define MAX_CHILDREN 32
 
-/* ---- schema ------------------------------------------------------------- */
+/* ---- enum spellings (the library's enums, spelled as in files) -------- */
 
-#define F_(k, t) {k, t, false, 0, 0}
-#define FR(k, t, lo, hi) {k, t, false, lo, hi}
+static const char *const k_sched_names[] = {"constant", "step", "cosine", "plateau", NULL};
+static const char *const k_optim_names[] = {"sgd", "adam", NULL};
+static const char *const k_sharing_names[] = {"shared", "per_op", NULL};
+static const char *const k_data_names[] = {"fashion-mnist", "mnist", "cifar10", NULL};
 
-static const hn_field k_top[] = {
-    F_("name", HN_FIELD_STRING),     F_("description", HN_FIELD_STRING),
-    FR("seed", HN_FIELD_INT, 0, 1e18), F_("out", HN_FIELD_STRING),
-    F_("init", HN_FIELD_STRING),
-    F_("model", HN_FIELD_MAP),       F_("data", HN_FIELD_MAP),
-    F_("config", HN_FIELD_ANY),      F_("quant", HN_FIELD_MAP),
-    F_("optim", HN_FIELD_MAP),       F_("schedule", HN_FIELD_MAP),
-    F_("train", HN_FIELD_MAP),       F_("slim", HN_FIELD_MAP),
-};
-static const hn_field k_model[] = {
-    F_("name", HN_FIELD_STRING),
-    FR("depth", HN_FIELD_INT, 8, 1202),
-    FR("width", HN_FIELD_FLOAT, 0.0625, 8),
-    F_("input", HN_FIELD_STRING),
-    FR("input_bits", HN_FIELD_INT, 1, 16),
-};
-static const hn_field k_data[] = {
-    F_("name", HN_FIELD_STRING),
-    F_("dir", HN_FIELD_STRING),
-    FR("val_fraction", HN_FIELD_FLOAT, 0, 0.9),
-    FR("val_size", HN_FIELD_INT, 0, 1e8),
-    FR("batch_size", HN_FIELD_INT, 1, 65536),
-    FR("eval_batch_size", HN_FIELD_INT, 1, 65536),
-    F_("normalize", HN_FIELD_BOOL),
-    F_("augment", HN_FIELD_MAP),
-};
-static const hn_field k_augment[] = {
-    FR("crop_pad", HN_FIELD_INT, 0, 16),
-    F_("flip", HN_FIELD_BOOL),
-};
-static const hn_field k_quant[] = {
-    F_("weight_sharing", HN_FIELD_STRING),
-    FR("noise", HN_FIELD_FLOAT, 0, 1),
-    F_("gradual", HN_FIELD_BOOL),
-    FR("weight_clamp_std", HN_FIELD_FLOAT, 0.1, 100),
-    FR("act_clamp_std", HN_FIELD_FLOAT, 0.1, 100),
-    F_("learn_clamps", HN_FIELD_BOOL),
-};
-static const hn_field k_optim[] = {
-    F_("name", HN_FIELD_STRING),
-    FR("lr", HN_FIELD_FLOAT, 1e-12, 100),
-    FR("momentum", HN_FIELD_FLOAT, 0, 0.9999),
-    F_("nesterov", HN_FIELD_BOOL),
-    FR("weight_decay", HN_FIELD_FLOAT, 0, 1),
-    FR("grad_clip", HN_FIELD_FLOAT, 0, 1e9),
-    FR("beta1", HN_FIELD_FLOAT, 0, 0.9999),
-    FR("beta2", HN_FIELD_FLOAT, 0, 0.999999),
-    FR("eps", HN_FIELD_FLOAT, 1e-20, 1),
-};
-static const hn_field k_sched[] = {
-    F_("name", HN_FIELD_STRING),
-    FR("warmup_epochs", HN_FIELD_INT, 0, 100000),
-    FR("step_size", HN_FIELD_INT, 1, 100000),
-    FR("gamma", HN_FIELD_FLOAT, 1e-6, 1),
-    F_("milestones", HN_FIELD_SEQ),
-    FR("min_lr", HN_FIELD_FLOAT, 0, 100),
-    FR("factor", HN_FIELD_FLOAT, 1e-6, 0.999999),
-    FR("patience", HN_FIELD_INT, 0, 100000),
-    FR("threshold", HN_FIELD_FLOAT, 0, 1),
-};
-static const hn_field k_train[] = {
-    FR("epochs", HN_FIELD_INT, 1, 100000),
-    FR("patience", HN_FIELD_INT, 0, 100000),
-    FR("threads", HN_FIELD_INT, 0, 1024),
-    F_("deterministic", HN_FIELD_BOOL),
-    FR("eval_every", HN_FIELD_INT, 1, 100000),
-    FR("checkpoint_every", HN_FIELD_INT, 0, 100000),
-    FR("keep_checkpoints", HN_FIELD_INT, 1, 100000),
-    FR("log_every", HN_FIELD_INT, 0, 100000000),
-    FR("max_batches", HN_FIELD_INT, 0, 100000000),
-};
-static const hn_field k_slim[] = {
-    F_("widths", HN_FIELD_SEQ),
-    FR("recalib_batches", HN_FIELD_INT, 0, 100000),
+static const char *enum_name(const char *const *names, int v) {
+    for (int i = 0; names[i]; i++)
+        if (i == v) return names[i];
+    return "?";
+}
+const char *hn_exp_sched_name(hn_sched_kind s) { return enum_name(k_sched_names, (int)s); }
+const char *hn_exp_optim_name(hn_optim_kind o) { return enum_name(k_optim_names, (int)o); }
+const char *hn_exp_sharing_name(hn_weight_sharing s) {
+    return enum_name(k_sharing_names, (int)s);
+}
+
+/* ---- the key table ------------------------------------------------------ */
+
+typedef enum ktype {
+    K_STR,   /* char[] field */
+    K_NAME,  /* char[] field restricted to `names` (stored as spelled there) */
+    K_ENUM,  /* int-sized enum field, index into `names` */
+    K_INT,   /* int field */
+    K_U64,   /* uint64_t field */
+    K_DBL,   /* double field */
+    K_BOOL,  /* bool field */
+    K_SPECIAL /* `get` extracts it and `json` echoes it */
+} ktype;
+
+typedef struct ctx ctx;
+typedef struct key {
+    const char *path;   /* dotted: "optim.lr" */
+    ktype type;
+    double lo, hi;      /* accepted range when lo < hi (numbers) */
+    size_t off, size;   /* the field in hn_experiment */
+    double def;         /* default of numbers, bools and enums */
+    const char *sdef;   /* default of strings */
+    const char *const *names;
+    hn_field_type schema; /* K_SPECIAL: the node type the schema accepts */
+    hn_status (*get)(const ctx *c, hn_experiment *e);
+    void (*json)(hn_jw *w, const hn_experiment *e);
+} key;
+
+#define FLD(f) offsetof(hn_experiment, f), sizeof(((hn_experiment *)0)->f)
+#define KSTR(p, f, d) {p, K_STR, 0, 0, FLD(f), 0, d, NULL, HN_FIELD_STRING, NULL, NULL}
+#define KNAME(p, f, d, nm) {p, K_NAME, 0, 0, FLD(f), 0, d, nm, HN_FIELD_STRING, NULL, NULL}
+#define KENUM(p, f, d, nm) {p, K_ENUM, 0, 0, FLD(f), d, NULL, nm, HN_FIELD_STRING, NULL, NULL}
+#define KINT(p, f, d, lo, hi) {p, K_INT, lo, hi, FLD(f), d, NULL, NULL, HN_FIELD_INT, NULL, NULL}
+#define KU64(p, f, d, lo, hi) {p, K_U64, lo, hi, FLD(f), d, NULL, NULL, HN_FIELD_INT, NULL, NULL}
+#define KDBL(p, f, d, lo, hi) {p, K_DBL, lo, hi, FLD(f), d, NULL, NULL, HN_FIELD_FLOAT, NULL, NULL}
+#define KBOOL(p, f, d) {p, K_BOOL, 0, 0, FLD(f), d, NULL, NULL, HN_FIELD_BOOL, NULL, NULL}
+#define KSPEC(p, t, g, j) {p, K_SPECIAL, 0, 0, 0, 0, 0, NULL, NULL, t, g, j}
+
+static hn_status get_name(const ctx *c, hn_experiment *e);
+static hn_status get_init(const ctx *c, hn_experiment *e);
+static hn_status get_model_name(const ctx *c, hn_experiment *e);
+static hn_status get_none(const ctx *c, hn_experiment *e);
+static hn_status get_config(const ctx *c, hn_experiment *e);
+static hn_status get_milestones(const ctx *c, hn_experiment *e);
+static hn_status get_slim_widths(const ctx *c, hn_experiment *e);
+static void json_model_name(hn_jw *w, const hn_experiment *e);
+static void json_model_input(hn_jw *w, const hn_experiment *e);
+static void json_config(hn_jw *w, const hn_experiment *e);
+static void json_milestones(hn_jw *w, const hn_experiment *e);
+static void json_slim_widths(hn_jw *w, const hn_experiment *e);
+
+/* Order: the order of extraction and of the JSON echo.  Defaults and
+ * ranges here are the documented ones (docs/experiment.md). */
+static const key k_keys[] = {
+    KSPEC("name", HN_FIELD_STRING, get_name, NULL),
+    KSTR("description", description, ""),
+    KU64("seed", seed, 1, 0, 1e18),
+    KSTR("out", out, "runs"),
+    KSPEC("init", HN_FIELD_STRING, get_init, NULL),
+
+    KSPEC("model.name", HN_FIELD_STRING, get_model_name, json_model_name),
+    KSPEC("model.depth", HN_FIELD_INT, get_none, NULL), /* by model.name's handler */
+    KDBL("model.width", model.width, 1.0, 0.0625, 8),
+    KSPEC("model.input", HN_FIELD_STRING, get_none, json_model_input),
+    KINT("model.input_bits", model.input_bits, 8, 1, 16),
+
+    KNAME("data.name", data.name, "fashion-mnist", k_data_names),
+    KSTR("data.dir", data.dir, ""),
+    KDBL("data.val_fraction", data.val_fraction, 0.1, 0, 0.9),
+    KINT("data.val_size", data.val_size, 0, 0, 1e8),
+    KINT("data.batch_size", data.batch_size, 128, 1, 65536),
+    KINT("data.eval_batch_size", data.eval_batch_size, 512, 1, 65536),
+    KBOOL("data.normalize", data.normalize, 1),
+    KINT("data.augment.crop_pad", data.augment.crop_pad, 4, 0, 16),
+    KBOOL("data.augment.flip", data.augment.flip, 1),
+
+    KSPEC("config", HN_FIELD_ANY, get_config, json_config),
+
+    KENUM("quant.weight_sharing", quant.weight_sharing, HN_WS_SHARED, k_sharing_names),
+    KDBL("quant.noise", quant.noise, 0, 0, 1),
+    KBOOL("quant.gradual", quant.gradual, 0),
+    KDBL("quant.weight_clamp_std", quant.weight_clamp_std, 3.45, 0.1, 100),
+    KDBL("quant.act_clamp_std", quant.act_clamp_std, 3.0, 0.1, 100),
+    KBOOL("quant.learn_clamps", quant.learn_clamps, 1),
+
+    KENUM("optim.name", optim.name, HN_OPTIM_SGD, k_optim_names),
+    KDBL("optim.lr", optim.lr, 0.1, 1e-12, 100),       /* adam: 1e-3 */
+    KDBL("optim.momentum", optim.momentum, 0.9, 0, 0.9999),
+    KBOOL("optim.nesterov", optim.nesterov, 0),
+    KDBL("optim.weight_decay", optim.weight_decay, 5e-4, 0, 1), /* adam: 0 */
+    KDBL("optim.grad_clip", optim.grad_clip, 0, 0, 1e9),
+    KDBL("optim.beta1", optim.beta1, 0.9, 0, 0.9999),
+    KDBL("optim.beta2", optim.beta2, 0.999, 0, 0.999999),
+    KDBL("optim.eps", optim.eps, 1e-8, 1e-20, 1),
+
+    KENUM("schedule.name", schedule.name, HN_SCHED_COSINE, k_sched_names),
+    KINT("schedule.warmup_epochs", schedule.warmup_epochs, 0, 0, 100000),
+    KINT("schedule.step_size", schedule.step_size, 30, 1, 100000),
+    KDBL("schedule.gamma", schedule.gamma, 0.1, 1e-6, 1),
+    KSPEC("schedule.milestones", HN_FIELD_SEQ, get_milestones, json_milestones),
+    KDBL("schedule.min_lr", schedule.min_lr, 0, 0, 100),
+    KDBL("schedule.factor", schedule.factor, 0.1, 1e-6, 0.999999),
+    KINT("schedule.patience", schedule.patience, 5, 0, 100000),
+    KDBL("schedule.threshold", schedule.threshold, 1e-4, 0, 1),
+
+    KINT("train.epochs", train.epochs, 30, 1, 100000),
+    KINT("train.patience", train.patience, 0, 0, 100000),
+    KINT("train.threads", train.threads, 0, 0, 1024),
+    KINT("train.eval_every", train.eval_every, 1, 1, 100000),
+    KINT("train.checkpoint_every", train.checkpoint_every, 1, 0, 100000),
+    KINT("train.keep_checkpoints", train.keep_checkpoints, 2, 1, 100000),
+    KINT("train.log_every", train.log_every, 50, 0, 100000000),
+    KINT("train.max_batches", train.max_batches, 0, 0, 100000000),
+
+    KSPEC("slim.widths", HN_FIELD_SEQ, get_slim_widths, json_slim_widths),
+    KINT("slim.recalib_batches", slim.recalib_batches, 20, 0, 100000),
 };
 
-#define N_(a) (sizeof(a) / sizeof((a)[0]))
+#define N_KEYS (sizeof k_keys / sizeof k_keys[0])
 
-typedef struct section {
-    const char *key;
-    const hn_field *fields;
-    size_t n;
-} section;
+/* K_ENUM fields are read and written as int. */
+_Static_assert(sizeof(hn_sched_kind) == sizeof(int) &&
+               sizeof(hn_optim_kind) == sizeof(int) &&
+               sizeof(hn_weight_sharing) == sizeof(int), "enum fields are ints");
 
-static const section k_sections[] = {
-    {"model", k_model, N_(k_model)},    {"data", k_data, N_(k_data)},
-    {"quant", k_quant, N_(k_quant)},    {"optim", k_optim, N_(k_optim)},
-    {"schedule", k_sched, N_(k_sched)}, {"train", k_train, N_(k_train)},
-    {"slim", k_slim, N_(k_slim)},
-};
+static void *field(hn_experiment *e, const key *k) { return (char *)e + k->off; }
+static const void *cfield(const hn_experiment *e, const key *k) {
+    return (const char *)e + k->off;
+}
+
+/* Length of the parent map path of a dotted key ("data.augment" of
+ * "data.augment.flip"; 0 for top-level keys). */
+static size_t parent_len(const char *path) {
+    const char *dot = strrchr(path, '.');
+    return dot ? (size_t)(dot - path) : 0;
+}
+
+/* The schema of the map at `map` ("" = top level): its leaf keys and the
+ * names of its sub-maps, from the table; sub-map names are written into
+ * names[] (the caller's storage). */
+static size_t children(const char *map, hn_field *out, char (*names)[32]) {
+    size_t ml = strlen(map), n = 0;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key *k = &k_keys[i];
+        if (ml && (strncmp(k->path, map, ml) || k->path[ml] != '.')) continue;
+        const char *rest = ml ? k->path + ml + 1 : k->path;
+        const char *dot = strchr(rest, '.');
+        size_t rl = dot ? (size_t)(dot - rest) : strlen(rest);
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            if (strlen(out[j].key) == rl && !strncmp(out[j].key, rest, rl)) seen = true;
+        if (seen) continue;
+        HN_ASSERT(n < MAX_CHILDREN);
+        hn_field f = {0};
+        if (dot) {
+            snprintf(names[n], 32, "%.*s", (int)rl, rest);
+            f.key = names[n];
+            f.type = HN_FIELD_MAP;
+        } else {
+            f.key = rest;
+            f.type = k->type == K_SPECIAL ? k->schema
+                     : k->type == K_INT || k->type == K_U64 ? HN_FIELD_INT
+                     : k->type == K_DBL ? HN_FIELD_FLOAT
+                     : k->type == K_BOOL ? HN_FIELD_BOOL
+                     : HN_FIELD_STRING;
+            f.lo = k->lo;
+            f.hi = k->hi;
+        }
+        out[n++] = f;
+    }
+    return n;
+}
+
+/* Checks the map at `path` of a document and, recursively, its sub-maps. */
+static hn_status validate_map(const hn_doc *d, const hn_node *node, const char *path) {
+    hn_field f[MAX_CHILDREN];
+    char names[MAX_CHILDREN][32];
+    size_t n = children(path, f, names);
+    char ctx[64];
+    snprintf(ctx, sizeof ctx, "%s%s", path, *path ? "." : "");
+    HN_TRY(hn_schema_check(d, node, ctx, f, n));
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].type != HN_FIELD_MAP) continue;
+        const hn_node *sub = hn_node_get(node, f[i].key);
+        if (!sub) continue;
+        char sp[64];
+        snprintf(sp, sizeof sp, "%s%s", ctx, f[i].key);
+        HN_TRY(validate_map(d, sub, sp));
+    }
+    return HN_OK;
+}
 
 static hn_status validate(const hn_doc *d) {
     const hn_node *root = hn_doc_root(d);
     if (!root) return hn_fail(HN_ERR_SCHEMA, "%s: empty experiment file", hn_doc_name(d));
-    HN_TRY(hn_schema_check(d, root, "", k_top, N_(k_top)));
-    for (size_t i = 0; i < N_(k_sections); i++) {
-        const hn_node *m = hn_node_get(root, k_sections[i].key);
-        if (!m) continue;
-        char ctx[40];
-        snprintf(ctx, sizeof ctx, "%s.", k_sections[i].key);
-        HN_TRY(hn_schema_check(d, m, ctx, k_sections[i].fields, k_sections[i].n));
-    }
-    const hn_node *dm = hn_node_get(root, "data");
-    const hn_node *aug = dm ? hn_node_get(dm, "augment") : NULL;
-    if (aug) HN_TRY(hn_schema_check(d, aug, "data.augment.", k_augment, N_(k_augment)));
-    return HN_OK;
+    return validate_map(d, root, "");
 }
 
 /* ---- layered lookup: --set documents (last first), then the file -------- */
 
-typedef struct ctx {
+struct ctx {
     const hn_doc *file;
     hn_doc *sets[MAX_SETS];
     int n_sets;
-} ctx;
+};
 
 static const hn_node *walk(const hn_doc *d, const char *path) {
     const hn_node *n = hn_doc_root(d);
@@ -209,7 +318,9 @@ static hn_status get_str(const ctx *c, const char *path, char *out, size_t cap) 
 
 /* One of names[0..n-1] (case-insensitive). */
 static hn_status get_enum(const ctx *c, const char *path,
-                          const char *const *names, int n, int *out) {
+                          const char *const *names, int *out) {
+    int n = 0;
+    while (names[n]) n++;
     const hn_doc *d;
     const hn_node *nd = lookup(c, path, &d);
     if (!nd) return HN_OK;
@@ -295,44 +406,24 @@ static void node_json(hn_jw *w, const hn_node *n) {
 void hn_experiment_defaults(hn_experiment *e) {
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "experiment");
-    e->seed = 1;
-    snprintf(e->out, sizeof e->out, "runs");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key *k = &k_keys[i];
+        void *f = field(e, k);
+        switch (k->type) {
+        case K_STR:
+        case K_NAME: snprintf(f, k->size, "%s", k->sdef); break;
+        case K_ENUM: *(int *)f = (int)k->def; break;
+        case K_INT: *(int *)f = (int)k->def; break;
+        case K_U64: *(uint64_t *)f = (uint64_t)k->def; break;
+        case K_DBL: *(double *)f = k->def; break;
+        case K_BOOL: *(bool *)f = k->def != 0; break;
+        case K_SPECIAL: break;
+        }
+    }
     snprintf(e->model.name, sizeof e->model.name, "resnet20");
     e->model.depth = 20;
-    e->model.width = 1.0;
-    e->model.input_bits = 8;
-    snprintf(e->data.name, sizeof e->data.name, "fashion-mnist");
-    e->data.val_fraction = 0.1;
-    e->data.batch_size = 128;
-    e->data.eval_batch_size = 512;
-    e->data.normalize = true;
-    e->data.augment.crop_pad = 4;
-    e->data.augment.flip = true;
     e->config.kind = HN_EXP_CONFIG_FP32;
     e->config.op = (hn_op){HN_BITS_FP, HN_BITS_FP};
-    e->quant.weight_sharing = HN_EXP_SHARED;
-    e->quant.weight_clamp_std = 3.45;
-    e->quant.act_clamp_std = 3.0;
-    e->quant.learn_clamps = true;
-    e->optim.name = HN_EXP_SGD;
-    e->optim.lr = 0.1;
-    e->optim.momentum = 0.9;
-    e->optim.weight_decay = 5e-4;
-    e->optim.beta1 = 0.9;
-    e->optim.beta2 = 0.999;
-    e->optim.eps = 1e-8;
-    e->schedule.name = HN_EXP_SCHED_COSINE;
-    e->schedule.step_size = 30;
-    e->schedule.gamma = 0.1;
-    e->schedule.factor = 0.1;
-    e->schedule.patience = 5;
-    e->schedule.threshold = 1e-4;
-    e->train.epochs = 30;
-    e->train.eval_every = 1;
-    e->train.checkpoint_every = 1;
-    e->train.keep_checkpoints = 2;
-    e->train.log_every = 50;
-    e->slim.recalib_batches = 20;
 }
 
 void hn_experiment_clear(hn_experiment *e) {
@@ -341,19 +432,48 @@ void hn_experiment_clear(hn_experiment *e) {
     e->config.inline_json = NULL;
 }
 
-static const char *const k_sched_names[] = {"constant", "step", "cosine", "plateau"};
-static const char *const k_optim_names[] = {"sgd", "adam"};
-static const char *const k_sharing_names[] = {"shared", "per_op"};
-static const char *const k_data_names[] = {"fashion-mnist", "mnist", "cifar10"};
+static bool given(const ctx *c, const char *path) {
+    const hn_doc *d;
+    return lookup(c, path, &d) != NULL;
+}
 
-const char *hn_exp_sched_name(hn_exp_sched s) {
-    return (unsigned)s < 4 ? k_sched_names[s] : "?";
+static hn_status get_key(const ctx *c, const key *k, hn_experiment *e) {
+    void *f = field(e, k);
+    switch (k->type) {
+    case K_STR: return get_str(c, k->path, f, k->size);
+    case K_NAME: {
+        int v = -1;
+        HN_TRY(get_enum(c, k->path, k->names, &v));
+        if (v >= 0) snprintf(f, k->size, "%s", k->names[v]);
+        return HN_OK;
+    }
+    case K_ENUM: return get_enum(c, k->path, k->names, (int *)f);
+    case K_INT: return get_int(c, k->path, f);
+    case K_U64: return get_u64(c, k->path, f);
+    case K_DBL: return get_dbl(c, k->path, f);
+    case K_BOOL: return get_bool(c, k->path, f);
+    case K_SPECIAL: return k->get(c, e);
+    }
+    return HN_OK;
 }
-const char *hn_exp_optim_name(hn_exp_optim o) {
-    return (unsigned)o < 2 ? k_optim_names[o] : "?";
+
+static hn_status get_none(const ctx *c, hn_experiment *e) {
+    (void)c;
+    (void)e;
+    return HN_OK;
 }
-const char *hn_exp_sharing_name(hn_exp_sharing s) {
-    return (unsigned)s < 2 ? k_sharing_names[s] : "?";
+
+static hn_status get_name(const ctx *c, hn_experiment *e) {
+    HN_TRY(get_str(c, "name", e->name, sizeof e->name));
+    for (const char *p = e->name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+            return err_at(c, "name", HN_ERR_SCHEMA,
+                          "use letters, digits, '_', '-' and '.' (it names "
+                          "the run directory)");
+    if (!e->name[0] || e->name[0] == '.')
+        return err_at(c, "name", HN_ERR_SCHEMA, "must be non-empty and not "
+                      "start with '.'");
+    return HN_OK;
 }
 
 static bool valid_bits(int64_t b) { return (b >= 1 && b <= HN_BITS_MAX) || b == HN_BITS_FP; }
@@ -487,43 +607,55 @@ static hn_status parse_model_name(const ctx *c, hn_experiment *e) {
     return HN_OK;
 }
 
-static hn_status extract(const ctx *c, hn_experiment *e) {
-    HN_TRY(get_str(c, "name", e->name, sizeof e->name));
-    for (const char *p = e->name; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-            return err_at(c, "name", HN_ERR_SCHEMA,
-                          "use letters, digits, '_', '-' and '.' (it names "
-                          "the run directory)");
-    if (!e->name[0] || e->name[0] == '.')
-        return err_at(c, "name", HN_ERR_SCHEMA, "must be non-empty and not "
-                      "start with '.'");
-    HN_TRY(get_str(c, "description", e->description, sizeof e->description));
-    HN_TRY(get_u64(c, "seed", &e->seed));
-    HN_TRY(get_str(c, "out", e->out, sizeof e->out));
-    HN_TRY(get_init(c, e));
-
+static hn_status get_model_name(const ctx *c, hn_experiment *e) {
     HN_TRY(get_str(c, "model.name", e->model.name, sizeof e->model.name));
     for (char *p = e->model.name; *p; p++) *p = (char)tolower((unsigned char)*p);
-    HN_TRY(parse_model_name(c, e));
-    HN_TRY(get_dbl(c, "model.width", &e->model.width));
-    HN_TRY(get_int(c, "model.input_bits", &e->model.input_bits));
+    return parse_model_name(c, e);
+}
 
-    int dn = 0;
-    HN_TRY(get_enum(c, "data.name", k_data_names, 3, &dn));
-    {
-        const hn_doc *d;
-        if (lookup(c, "data.name", &d))
-            snprintf(e->data.name, sizeof e->data.name, "%s", k_data_names[dn]);
+static hn_status get_milestones(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "schedule.milestones", &d);
+    if (!n) return HN_OK;
+    int64_t m[HN_EXP_MAX_MILESTONES];
+    size_t nm;
+    HN_TRY(hn_node_as_int_array(d, n, "schedule.milestones", 1, 100000, m,
+                                HN_EXP_MAX_MILESTONES, &nm));
+    for (size_t i = 0; i < nm; i++) {
+        if (i && m[i] <= m[i - 1])
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: schedule.milestones: "
+                           "epochs must increase (%lld after %lld)",
+                           hn_doc_name(d), hn_node_line(n),
+                           (long long)m[i], (long long)m[i - 1]);
+        e->schedule.milestones[i] = (int)m[i];
     }
-    HN_TRY(get_str(c, "data.dir", e->data.dir, sizeof e->data.dir));
+    e->schedule.n_milestones = (int)nm;
+    return HN_OK;
+}
+
+static hn_status get_slim_widths(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "slim.widths", &d);
+    if (!n) return HN_OK;
+    if (hn_node_len(n) > HN_EXP_MAX_SLIM)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: slim.widths: at most %d "
+                       "widths", hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_SLIM);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "slim.widths[%zu]", i);
+        HN_TRY(hn_node_as_double(d, hn_node_at(n, i), what, 1e-3, 1.0,
+                                 &e->slim.widths[i]));
+        if (i && e->slim.widths[i] <= e->slim.widths[i - 1])
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: slim.widths: must "
+                           "increase", hn_doc_name(d), hn_node_line(n));
+    }
+    e->slim.n_widths = (int)hn_node_len(n);
+    return HN_OK;
+}
+
+/* Rules that relate keys to each other (after every key is read). */
+static hn_status check_relations(const ctx *c, hn_experiment *e) {
     if (!strcmp(e->data.dir, "null") || !strcmp(e->data.dir, "~")) e->data.dir[0] = 0;
-    HN_TRY(get_dbl(c, "data.val_fraction", &e->data.val_fraction));
-    HN_TRY(get_int(c, "data.val_size", &e->data.val_size));
-    HN_TRY(get_int(c, "data.batch_size", &e->data.batch_size));
-    HN_TRY(get_int(c, "data.eval_batch_size", &e->data.eval_batch_size));
-    HN_TRY(get_bool(c, "data.normalize", &e->data.normalize));
-    HN_TRY(get_int(c, "data.augment.crop_pad", &e->data.augment.crop_pad));
-    HN_TRY(get_bool(c, "data.augment.flip", &e->data.augment.flip));
     if (!strcmp(e->data.name, "cifar10") && !e->data.dir[0]) {
         const hn_doc *d;
         const hn_node *n = lookup(c, "data.name", &d);
@@ -531,106 +663,25 @@ static hn_status extract(const ctx *c, hn_experiment *e) {
                        "(the directory holding data_batch_1..5.bin and "
                        "test_batch.bin)", hn_doc_name(d), n ? hn_node_line(n) : 0);
     }
-
-    HN_TRY(get_config(c, e));
-
-    int k = (int)e->quant.weight_sharing;
-    HN_TRY(get_enum(c, "quant.weight_sharing", k_sharing_names, 2, &k));
-    e->quant.weight_sharing = (hn_exp_sharing)k;
-    HN_TRY(get_dbl(c, "quant.noise", &e->quant.noise));
-    HN_TRY(get_bool(c, "quant.gradual", &e->quant.gradual));
-    HN_TRY(get_dbl(c, "quant.weight_clamp_std", &e->quant.weight_clamp_std));
-    HN_TRY(get_dbl(c, "quant.act_clamp_std", &e->quant.act_clamp_std));
-    HN_TRY(get_bool(c, "quant.learn_clamps", &e->quant.learn_clamps));
-
-    k = (int)e->optim.name;
-    HN_TRY(get_enum(c, "optim.name", k_optim_names, 2, &k));
-    e->optim.name = (hn_exp_optim)k;
-    if (e->optim.name == HN_EXP_ADAM) {
+    if (e->optim.name == HN_OPTIM_ADAM) {
         /* Adam's customary defaults unless the file says otherwise */
-        e->optim.lr = 1e-3;
-        e->optim.weight_decay = 0;
+        if (!given(c, "optim.lr")) e->optim.lr = 1e-3;
+        if (!given(c, "optim.weight_decay")) e->optim.weight_decay = 0;
     }
-    HN_TRY(get_dbl(c, "optim.lr", &e->optim.lr));
-    HN_TRY(get_dbl(c, "optim.momentum", &e->optim.momentum));
-    HN_TRY(get_bool(c, "optim.nesterov", &e->optim.nesterov));
-    HN_TRY(get_dbl(c, "optim.weight_decay", &e->optim.weight_decay));
-    HN_TRY(get_dbl(c, "optim.grad_clip", &e->optim.grad_clip));
-    HN_TRY(get_dbl(c, "optim.beta1", &e->optim.beta1));
-    HN_TRY(get_dbl(c, "optim.beta2", &e->optim.beta2));
-    HN_TRY(get_dbl(c, "optim.eps", &e->optim.eps));
-    if (e->optim.nesterov && (e->optim.name != HN_EXP_SGD || e->optim.momentum <= 0))
+    if (e->optim.nesterov && (e->optim.name != HN_OPTIM_SGD || e->optim.momentum <= 0))
         return err_at(c, "optim.nesterov", HN_ERR_SCHEMA,
                       "Nesterov needs sgd with momentum > 0");
-
-    k = (int)e->schedule.name;
-    HN_TRY(get_enum(c, "schedule.name", k_sched_names, 4, &k));
-    e->schedule.name = (hn_exp_sched)k;
-    HN_TRY(get_int(c, "schedule.warmup_epochs", &e->schedule.warmup_epochs));
-    HN_TRY(get_int(c, "schedule.step_size", &e->schedule.step_size));
-    HN_TRY(get_dbl(c, "schedule.gamma", &e->schedule.gamma));
-    HN_TRY(get_dbl(c, "schedule.min_lr", &e->schedule.min_lr));
-    HN_TRY(get_dbl(c, "schedule.factor", &e->schedule.factor));
-    HN_TRY(get_int(c, "schedule.patience", &e->schedule.patience));
-    HN_TRY(get_dbl(c, "schedule.threshold", &e->schedule.threshold));
-    {
-        const hn_doc *d;
-        const hn_node *n = lookup(c, "schedule.milestones", &d);
-        if (n) {
-            int64_t m[HN_EXP_MAX_MILESTONES];
-            size_t nm;
-            HN_TRY(hn_node_as_int_array(d, n, "schedule.milestones", 1, 100000, m,
-                                        HN_EXP_MAX_MILESTONES, &nm));
-            for (size_t i = 0; i < nm; i++) {
-                if (i && m[i] <= m[i - 1])
-                    return hn_fail(HN_ERR_SCHEMA, "%s:%d: schedule.milestones: "
-                                   "epochs must increase (%lld after %lld)",
-                                   hn_doc_name(d), hn_node_line(n),
-                                   (long long)m[i], (long long)m[i - 1]);
-                e->schedule.milestones[i] = (int)m[i];
-            }
-            e->schedule.n_milestones = (int)nm;
-        }
-    }
     if (e->schedule.min_lr > e->optim.lr)
-        return err_at(c, "schedule.min_lr", HN_ERR_RANGE,
-                      "larger than optim.lr");
-
-    HN_TRY(get_int(c, "train.epochs", &e->train.epochs));
-    HN_TRY(get_int(c, "train.patience", &e->train.patience));
-    HN_TRY(get_int(c, "train.threads", &e->train.threads));
-    HN_TRY(get_bool(c, "train.deterministic", &e->train.deterministic));
-    HN_TRY(get_int(c, "train.eval_every", &e->train.eval_every));
-    HN_TRY(get_int(c, "train.checkpoint_every", &e->train.checkpoint_every));
-    HN_TRY(get_int(c, "train.keep_checkpoints", &e->train.keep_checkpoints));
-    HN_TRY(get_int(c, "train.log_every", &e->train.log_every));
-    HN_TRY(get_int(c, "train.max_batches", &e->train.max_batches));
+        return err_at(c, "schedule.min_lr", HN_ERR_RANGE, "larger than optim.lr");
     if (e->schedule.warmup_epochs >= e->train.epochs && e->schedule.warmup_epochs > 0)
         return err_at(c, "schedule.warmup_epochs", HN_ERR_RANGE,
                       "must be less than train.epochs");
-
-    {
-        const hn_doc *d;
-        const hn_node *n = lookup(c, "slim.widths", &d);
-        if (n) {
-            if (hn_node_len(n) > HN_EXP_MAX_SLIM)
-                return hn_fail(HN_ERR_SCHEMA, "%s:%d: slim.widths: at most %d "
-                               "widths", hn_doc_name(d), hn_node_line(n),
-                               HN_EXP_MAX_SLIM);
-            for (size_t i = 0; i < hn_node_len(n); i++) {
-                char what[64];
-                snprintf(what, sizeof what, "slim.widths[%zu]", i);
-                HN_TRY(hn_node_as_double(d, hn_node_at(n, i), what, 1e-3, 1.0,
-                                         &e->slim.widths[i]));
-                if (i && e->slim.widths[i] <= e->slim.widths[i - 1])
-                    return hn_fail(HN_ERR_SCHEMA, "%s:%d: slim.widths: must "
-                                   "increase", hn_doc_name(d), hn_node_line(n));
-            }
-            e->slim.n_widths = (int)hn_node_len(n);
-        }
-    }
-    HN_TRY(get_int(c, "slim.recalib_batches", &e->slim.recalib_batches));
     return HN_OK;
+}
+
+static hn_status extract(const ctx *c, hn_experiment *e) {
+    for (size_t i = 0; i < N_KEYS; i++) HN_TRY(get_key(c, &k_keys[i], e));
+    return check_relations(c, e);
 }
 
 /* "a.b.c=value" -> a YAML document with that one nested key. */
@@ -739,48 +790,35 @@ hn_status hn_experiment_load_string(const char *text, const char *name,
 
 /* ---- key listing --------------------------------------------------------- */
 
-static void print_fields(FILE *f, const char *ctx, const hn_field *fl, size_t n) {
-    static const char *const tn[] = {"any", "int", "float", "bool", "string", "list", "mapping"};
-    for (size_t i = 0; i < n; i++) {
-        if (fl[i].type == HN_FIELD_MAP) continue;
-        char key[80];
-        snprintf(key, sizeof key, "%s%s", ctx, fl[i].key);
-        if (fl[i].lo < fl[i].hi)
-            fprintf(f, "  %-26s %-7s [%g, %g]\n", key, tn[fl[i].type], fl[i].lo, fl[i].hi);
-        else
-            fprintf(f, "  %-26s %s\n", key, tn[fl[i].type]);
-    }
-}
-
 void hn_experiment_print_keys(FILE *f) {
-    print_fields(f, "", k_top, N_(k_top));
-    for (size_t i = 0; i < N_(k_sections); i++) {
-        char ctx[40];
-        snprintf(ctx, sizeof ctx, "%s.", k_sections[i].key);
-        print_fields(f, ctx, k_sections[i].fields, k_sections[i].n);
-        if (!strcmp(k_sections[i].key, "data"))
-            print_fields(f, "data.augment.", k_augment, N_(k_augment));
+    static const char *const tn[] = {"string", "name", "name", "int", "int",
+                                     "float", "bool", "special"};
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key *k = &k_keys[i];
+        if (k->type == K_NAME || k->type == K_ENUM) {
+            char all[200] = "";
+            for (int j = 0; k->names[j]; j++) {
+                if (j) strncat(all, "|", sizeof all - strlen(all) - 1);
+                strncat(all, k->names[j], sizeof all - strlen(all) - 1);
+            }
+            fprintf(f, "  %-26s %s\n", k->path, all);
+        } else if (k->type == K_SPECIAL) {
+            static const char *const sn[] = {"any", "int", "float", "bool",
+                                             "string", "list", "mapping"};
+            fprintf(f, "  %-26s %s\n", k->path, sn[k->schema]);
+        } else if (k->lo < k->hi) {
+            fprintf(f, "  %-26s %-7s [%g, %g]\n", k->path, tn[k->type], k->lo, k->hi);
+        } else {
+            fprintf(f, "  %-26s %s\n", k->path, tn[k->type]);
+        }
     }
 }
 
-/* ---- JSON dump ---------------------------------------------------------- */
+/* ---- JSON dump ------------------------------------------------------------ */
 
-hn_status hn_experiment_to_json(const hn_experiment *e, int pretty, char **out) {
-    hn_jw *w = hn_jw_new(pretty);
-    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "name"); hn_jw_str(w, e->name);
-    hn_jw_key(w, "description"); hn_jw_str(w, e->description);
-    hn_jw_key(w, "source"); hn_jw_str(w, e->source);
-    hn_jw_key(w, "seed"); hn_jw_uint(w, e->seed);
-    hn_jw_key(w, "out"); hn_jw_str(w, e->out);
-    hn_jw_key(w, "init"); hn_jw_str(w, e->init);
+static void json_model_name(hn_jw *w, const hn_experiment *e) { hn_jw_str(w, e->model.name); }
 
-    hn_jw_key(w, "model");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "name"); hn_jw_str(w, e->model.name);
-    hn_jw_key(w, "width"); hn_jw_double(w, e->model.width);
-    hn_jw_key(w, "input");
+static void json_model_input(hn_jw *w, const hn_experiment *e) {
     if (e->model.in_c) {
         char buf[64];
         snprintf(buf, sizeof buf, "%dx%dx%d", e->model.in_c, e->model.in_h, e->model.in_w);
@@ -788,26 +826,9 @@ hn_status hn_experiment_to_json(const hn_experiment *e, int pretty, char **out) 
     } else {
         hn_jw_str(w, "auto");
     }
-    hn_jw_key(w, "input_bits"); hn_jw_int(w, e->model.input_bits);
-    hn_jw_obj_end(w);
+}
 
-    hn_jw_key(w, "data");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "name"); hn_jw_str(w, e->data.name);
-    hn_jw_key(w, "dir"); hn_jw_str(w, e->data.dir);
-    hn_jw_key(w, "val_fraction"); hn_jw_double(w, e->data.val_fraction);
-    hn_jw_key(w, "val_size"); hn_jw_int(w, e->data.val_size);
-    hn_jw_key(w, "batch_size"); hn_jw_int(w, e->data.batch_size);
-    hn_jw_key(w, "eval_batch_size"); hn_jw_int(w, e->data.eval_batch_size);
-    hn_jw_key(w, "normalize"); hn_jw_bool(w, e->data.normalize);
-    hn_jw_key(w, "augment");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "crop_pad"); hn_jw_int(w, e->data.augment.crop_pad);
-    hn_jw_key(w, "flip"); hn_jw_bool(w, e->data.augment.flip);
-    hn_jw_obj_end(w);
-    hn_jw_obj_end(w);
-
-    hn_jw_key(w, "config");
+static void json_config(hn_jw *w, const hn_experiment *e) {
     switch (e->config.kind) {
     case HN_EXP_CONFIG_FP32: hn_jw_str(w, "fp32"); break;
     case HN_EXP_CONFIG_HOMOGENEOUS:
@@ -819,67 +840,83 @@ hn_status hn_experiment_to_json(const hn_experiment *e, int pretty, char **out) 
     case HN_EXP_CONFIG_FILE: hn_jw_str(w, e->config.path); break;
     case HN_EXP_CONFIG_INLINE: hn_jw_raw(w, e->config.inline_json); break;
     }
+}
 
-    hn_jw_key(w, "quant");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "weight_sharing"); hn_jw_str(w, hn_exp_sharing_name(e->quant.weight_sharing));
-    hn_jw_key(w, "noise"); hn_jw_double(w, e->quant.noise);
-    hn_jw_key(w, "gradual"); hn_jw_bool(w, e->quant.gradual);
-    hn_jw_key(w, "weight_clamp_std"); hn_jw_double(w, e->quant.weight_clamp_std);
-    hn_jw_key(w, "act_clamp_std"); hn_jw_double(w, e->quant.act_clamp_std);
-    hn_jw_key(w, "learn_clamps"); hn_jw_bool(w, e->quant.learn_clamps);
-    hn_jw_obj_end(w);
-
-    hn_jw_key(w, "optim");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "name"); hn_jw_str(w, hn_exp_optim_name(e->optim.name));
-    hn_jw_key(w, "lr"); hn_jw_double(w, e->optim.lr);
-    hn_jw_key(w, "momentum"); hn_jw_double(w, e->optim.momentum);
-    hn_jw_key(w, "nesterov"); hn_jw_bool(w, e->optim.nesterov);
-    hn_jw_key(w, "weight_decay"); hn_jw_double(w, e->optim.weight_decay);
-    hn_jw_key(w, "grad_clip"); hn_jw_double(w, e->optim.grad_clip);
-    hn_jw_key(w, "beta1"); hn_jw_double(w, e->optim.beta1);
-    hn_jw_key(w, "beta2"); hn_jw_double(w, e->optim.beta2);
-    hn_jw_key(w, "eps"); hn_jw_double(w, e->optim.eps);
-    hn_jw_obj_end(w);
-
-    hn_jw_key(w, "schedule");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "name"); hn_jw_str(w, hn_exp_sched_name(e->schedule.name));
-    hn_jw_key(w, "warmup_epochs"); hn_jw_int(w, e->schedule.warmup_epochs);
-    hn_jw_key(w, "step_size"); hn_jw_int(w, e->schedule.step_size);
-    hn_jw_key(w, "gamma"); hn_jw_double(w, e->schedule.gamma);
-    hn_jw_key(w, "milestones");
+static void json_milestones(hn_jw *w, const hn_experiment *e) {
     hn_jw_arr_begin(w);
     for (int i = 0; i < e->schedule.n_milestones; i++) hn_jw_int(w, e->schedule.milestones[i]);
     hn_jw_arr_end(w);
-    hn_jw_key(w, "min_lr"); hn_jw_double(w, e->schedule.min_lr);
-    hn_jw_key(w, "factor"); hn_jw_double(w, e->schedule.factor);
-    hn_jw_key(w, "patience"); hn_jw_int(w, e->schedule.patience);
-    hn_jw_key(w, "threshold"); hn_jw_double(w, e->schedule.threshold);
-    hn_jw_obj_end(w);
+}
 
-    hn_jw_key(w, "train");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "epochs"); hn_jw_int(w, e->train.epochs);
-    hn_jw_key(w, "patience"); hn_jw_int(w, e->train.patience);
-    hn_jw_key(w, "threads"); hn_jw_int(w, e->train.threads);
-    hn_jw_key(w, "deterministic"); hn_jw_bool(w, e->train.deterministic);
-    hn_jw_key(w, "eval_every"); hn_jw_int(w, e->train.eval_every);
-    hn_jw_key(w, "checkpoint_every"); hn_jw_int(w, e->train.checkpoint_every);
-    hn_jw_key(w, "keep_checkpoints"); hn_jw_int(w, e->train.keep_checkpoints);
-    hn_jw_key(w, "log_every"); hn_jw_int(w, e->train.log_every);
-    hn_jw_key(w, "max_batches"); hn_jw_int(w, e->train.max_batches);
-    hn_jw_obj_end(w);
-
-    hn_jw_key(w, "slim");
-    hn_jw_obj_begin(w);
-    hn_jw_key(w, "widths");
+static void json_slim_widths(hn_jw *w, const hn_experiment *e) {
     hn_jw_arr_begin(w);
     for (int i = 0; i < e->slim.n_widths; i++) hn_jw_double(w, e->slim.widths[i]);
     hn_jw_arr_end(w);
-    hn_jw_key(w, "recalib_batches"); hn_jw_int(w, e->slim.recalib_batches);
-    hn_jw_obj_end(w);
+}
+
+static void json_key(hn_jw *w, const key *k, const hn_experiment *e) {
+    const void *f = cfield(e, k);
+    switch (k->type) {
+    case K_STR:
+    case K_NAME: hn_jw_str(w, f); break;
+    case K_ENUM: hn_jw_str(w, enum_name(k->names, *(const int *)f)); break;
+    case K_INT: hn_jw_int(w, *(const int *)f); break;
+    case K_U64: hn_jw_uint(w, *(const uint64_t *)f); break;
+    case K_DBL: hn_jw_double(w, *(const double *)f); break;
+    case K_BOOL: hn_jw_bool(w, *(const bool *)f); break;
+    case K_SPECIAL:
+        if (k->json) {
+            k->json(w, e);
+        } else { /* string-valued specials echo their field by name */
+            if (!strcmp(k->path, "name")) hn_jw_str(w, e->name);
+            else if (!strcmp(k->path, "init")) hn_jw_str(w, e->init);
+            else if (!strcmp(k->path, "model.depth")) hn_jw_int(w, e->model.depth);
+            else hn_jw_null(w);
+        }
+        break;
+    }
+}
+
+hn_status hn_experiment_to_json(const hn_experiment *e, int pretty, char **out) {
+    hn_jw *w = hn_jw_new(pretty);
+    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
+    hn_jw_obj_begin(w);
+    hn_jw_key(w, "source");
+    hn_jw_str(w, e->source);
+    /* open and close nested objects as the table's map paths change */
+    char open[64] = ""; /* the map path currently open ("" = top) */
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key *k = &k_keys[i];
+        size_t pl = parent_len(k->path);
+        /* close maps that are not a prefix of this key's parent */
+        while (*open && !(strlen(open) <= pl && !strncmp(open, k->path, strlen(open)) &&
+                          (strlen(open) == pl || k->path[strlen(open)] == '.'))) {
+            hn_jw_obj_end(w);
+            char *dot = strrchr(open, '.');
+            if (dot) *dot = 0;
+            else open[0] = 0;
+        }
+        /* open the missing levels */
+        while (strlen(open) < pl) {
+            size_t ol = strlen(open);
+            const char *start = k->path + (ol ? ol + 1 : 0);
+            const char *dot = strchr(start, '.');
+            size_t seg = (size_t)(dot - start);
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)seg, start);
+            hn_jw_key(w, name);
+            hn_jw_obj_begin(w);
+            snprintf(open + ol, sizeof open - ol, "%s%s", ol ? "." : "", name);
+        }
+        hn_jw_key(w, k->path + (pl ? pl + 1 : 0));
+        json_key(w, k, e);
+    }
+    while (*open) {
+        hn_jw_obj_end(w);
+        char *dot = strrchr(open, '.');
+        if (dot) *dot = 0;
+        else open[0] = 0;
+    }
     hn_jw_obj_end(w);
 
     hn_status s = hn_jw_status(w);

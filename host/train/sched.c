@@ -64,8 +64,10 @@ float hn_sched_lr(const hn_sched *s, int epoch) {
 }
 
 float hn_sched_plateau_update(hn_sched *s, float metric) {
+    /* relative threshold, as PyTorch's ReduceLROnPlateau(threshold_mode='rel') */
     int better = !s->have_best ||
-                 (s->mode_max ? metric > s->best : metric < s->best);
+                 (s->mode_max ? metric > s->best * (1.0f + s->threshold)
+                              : metric < s->best * (1.0f - s->threshold));
     if (better) {
         s->best = metric;
         s->have_best = 1;

@@ -102,8 +102,7 @@ static hn_status check_supported(const hn_experiment *e) {
 
 static hn_model_opts model_opts(const hn_experiment *e) {
     hn_model_opts mo = hn_model_opts_default();
-    mo.sharing = e->quant.weight_sharing == HN_EXP_PER_OP ? HN_WS_PER_OP
-                                                          : HN_WS_SHARED;
+    mo.sharing = e->quant.weight_sharing;
     mo.n_bn_widths = e->slim.n_widths;
     for (int i = 0; i < e->slim.n_widths; i++) mo.bn_widths[i] = e->slim.widths[i];
     mo.seed = e->seed;
@@ -242,7 +241,7 @@ static hn_sched make_sched(const hn_experiment *e) {
     float lr = (float)e->optim.lr;
     hn_sched s;
     switch (e->schedule.name) {
-    case HN_EXP_SCHED_STEP:
+    case HN_SCHED_STEP:
         if (e->schedule.n_milestones > 0) {
             s = hn_sched_step(lr, e->schedule.n_milestones,
                               e->schedule.milestones, (float)e->schedule.gamma);
@@ -255,12 +254,13 @@ static hn_sched make_sched(const hn_experiment *e) {
             s = hn_sched_step(lr, n, ms, (float)e->schedule.gamma);
         }
         break;
-    case HN_EXP_SCHED_COSINE:
+    case HN_SCHED_COSINE:
         s = hn_sched_cosine(lr, e->train.epochs, (float)e->schedule.min_lr);
         break;
-    case HN_EXP_SCHED_PLATEAU:
+    case HN_SCHED_PLATEAU:
         s = hn_sched_plateau(lr, (float)e->schedule.factor,
                              e->schedule.patience, 1);
+        s.threshold = (float)e->schedule.threshold;
         break;
     default:
         s = hn_sched_const(lr);
@@ -663,14 +663,14 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                          .seed = e->seed};
     HN_TRY(hn_loader_new(t->train_ds, t->split.train, t->split.n_train,
                          &t->norm, &lo, &t->train_ld));
-    hn_optim_opts oo = e->optim.name == HN_EXP_ADAM
+    hn_optim_opts oo = e->optim.name == HN_OPTIM_ADAM
                            ? hn_optim_opts_adam((float)e->optim.lr,
                                                 (float)e->optim.weight_decay)
                            : hn_optim_opts_sgd((float)e->optim.lr,
                                                (float)e->optim.momentum,
                                                (float)e->optim.weight_decay,
                                                e->optim.nesterov);
-    if (e->optim.name == HN_EXP_ADAM) {
+    if (e->optim.name == HN_OPTIM_ADAM) {
         oo.beta1 = (float)e->optim.beta1;
         oo.beta2 = (float)e->optim.beta2;
         oo.eps = (float)e->optim.eps;
@@ -712,7 +712,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
     r->early_stopped = false;
     r->started = true;
     for (int ep = t->done_epochs; ep < e->train.epochs; ep++) {
-        float lr = e->schedule.name == HN_EXP_SCHED_PLATEAU && ep > 0
+        float lr = e->schedule.name == HN_SCHED_PLATEAU && ep > 0
                        ? t->sched.cur_lr
                        : hn_sched_lr(&t->sched, ep);
         epoch_rec rec;
@@ -730,7 +730,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
         rec.val_loss = rec.val_acc = NAN;
         if (evaluated) {
             HN_TRY(evaluate(t, t->val_ld, &rec.val_loss, &rec.val_acc, NULL));
-            if (e->schedule.name == HN_EXP_SCHED_PLATEAU)
+            if (e->schedule.name == HN_SCHED_PLATEAU)
                 hn_sched_plateau_update(&t->sched, (float)rec.val_acc);
             /* Only the target configuration competes for "best" (a
              * partially quantized epoch of a gradual run does not), except

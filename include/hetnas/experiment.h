@@ -15,6 +15,8 @@
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
 #include "hetnas/data.h"
+#include "hetnas/nn.h"
+#include "hetnas/optim.h"
 #include "hetnas/status.h"
 
 #ifdef __cplusplus
@@ -32,20 +34,6 @@ typedef enum hn_exp_config_kind {
     HN_EXP_CONFIG_FILE = 2,        /* config: path/to/configuration.yaml */
     HN_EXP_CONFIG_INLINE = 3       /* config: {ops: ..., layers: ...} etc. */
 } hn_exp_config_kind;
-
-typedef enum hn_exp_sharing {
-    HN_EXP_SHARED = 0, /* one weight per filter, quantized at its op */
-    HN_EXP_PER_OP = 1  /* each (filter, op) pair has its own weights and BN */
-} hn_exp_sharing;
-
-typedef enum hn_exp_optim { HN_EXP_SGD = 0, HN_EXP_ADAM = 1 } hn_exp_optim;
-
-typedef enum hn_exp_sched {
-    HN_EXP_SCHED_CONSTANT = 0,
-    HN_EXP_SCHED_STEP = 1,
-    HN_EXP_SCHED_COSINE = 2,
-    HN_EXP_SCHED_PLATEAU = 3
-} hn_exp_sched;
 
 /* A validated experiment.  Open struct: fields hold defaults for keys the
  * file omits.  Owns config.inline_json: release with hn_experiment_clear. */
@@ -87,7 +75,7 @@ typedef struct hn_experiment {
     } config;
 
     struct {
-        hn_exp_sharing weight_sharing; /* shared (default) | per_op */
+        hn_weight_sharing weight_sharing; /* shared (default) | per_op */
         double noise;             /* NICE noise: share of weights, 0 = off */
         bool gradual;             /* quantize stage by stage, one per epoch */
         double weight_clamp_std;  /* clamp init |mean +- k std|, k = 3.45 */
@@ -96,7 +84,7 @@ typedef struct hn_experiment {
     } quant;
 
     struct {
-        hn_exp_optim name;    /* sgd (default) | adam */
+        hn_optim_kind name;   /* sgd (default) | adam */
         double lr;            /* 0.1 */
         double momentum;      /* 0.9 (sgd) */
         bool nesterov;        /* false */
@@ -106,7 +94,7 @@ typedef struct hn_experiment {
     } optim;
 
     struct {
-        hn_exp_sched name;    /* cosine (default) */
+        hn_sched_kind name;   /* cosine (default) */
         int warmup_epochs;    /* linear warm-up, 0 */
         int step_size;        /* step: every step_size epochs, 30 */
         double gamma;         /* step: factor, 0.1 */
@@ -122,7 +110,6 @@ typedef struct hn_experiment {
         int epochs;           /* 30 */
         int patience;         /* early stopping on val accuracy, 0 = off */
         int threads;          /* 0 = all cores */
-        bool deterministic;   /* bit-identical runs for a seed + threads */
         int eval_every;       /* epochs between validations, 1 */
         int checkpoint_every; /* epochs between checkpoints, 1 */
         int keep_checkpoints; /* epoch checkpoints kept (best kept apart), 2 */
@@ -189,9 +176,10 @@ hn_status hn_experiment_eval_loader(const hn_experiment *e,
 /* Every key with its type and range, one per line (for --help). */
 void hn_experiment_print_keys(FILE *f);
 
-const char *hn_exp_sched_name(hn_exp_sched s);
-const char *hn_exp_optim_name(hn_exp_optim o);
-const char *hn_exp_sharing_name(hn_exp_sharing s);
+/* The spellings of the library's enums in experiment files. */
+const char *hn_exp_sched_name(hn_sched_kind s);
+const char *hn_exp_optim_name(hn_optim_kind o);
+const char *hn_exp_sharing_name(hn_weight_sharing s);
 
 #ifdef __cplusplus
 }

@@ -80,6 +80,9 @@ typedef struct hn_sched {
     float factor;         /* plateau: 0.1 */
     int patience;         /* plateau: 10 */
     int mode_max;         /* plateau: 1 = metric should increase (accuracy) */
+    float threshold;      /* plateau: an epoch improves only when the metric
+                             beats best * (1 + threshold) (mode_max; 1 -
+                             threshold when minimizing), 0 = any gain */
     /* plateau state */
     float cur_lr, best;
     int bad_epochs, have_best;
