@@ -9,7 +9,7 @@
  * interference).  Before timing, both models get the same weights and must
  * agree on logits and gradients (check_* lines).
  *
- * Usage: train_throughput [--threads 2] [--batch 128] [--iters 20]
+ * Usage: train_throughput [--threads 2|0=from the load] [--batch 128] [--iters 20]
  *        [--rounds 2] [--python /usr/bin/python3] [--no-torch] [--profile] */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@
 #include "hetnas/nn.h"
 #include "hetnas/optim.h"
 #include "hetnas/rng.h"
+#include "hetnas/threads.h"
 
 #ifdef HN_HAVE_OPENMP
 #include <omp.h>
@@ -106,7 +107,7 @@ static int run_torch(const char *python, const char *script, const char *input,
                      double *torch) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "OMP_NUM_THREADS=%d %s %s --threads %d --batch %d --warmup %d "
+             "env -u GOMP_SPINCOUNT OMP_NUM_THREADS=%d %s %s --threads %d --batch %d --warmup %d "
              "--iters %d --input %s --modes %s",
              threads, python, script, threads, n, warmup, iters, input, MODES[mode]);
     FILE *p = popen(cmd, "r");
@@ -167,7 +168,7 @@ static int run_check(const hn_arch *arch, int bits, const char *python,
     hn_softmax_ce(z, y, n, k, dz, NULL);
     if (hn_model_backward(m, dz) != HN_OK) die("backward");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=%d %s %s --threads %d --batch %d "
+    snprintf(cmd, sizeof cmd, "env -u GOMP_SPINCOUNT OMP_NUM_THREADS=%d %s %s --threads %d --batch %d "
              "--input %s --check %s --check-bits %d", threads, python, script, threads,
              n, input, pre, bits);
     FILE *p = popen(cmd, "r");
@@ -229,6 +230,9 @@ static int run_check(const hn_arch *arch, int bits, const char *python,
 }
 
 int main(int argc, char **argv) {
+    /* the same OpenMP wait policy as the hetnas CLI (threads.h); the PyTorch
+     * peer runs with its own defaults (env -u GOMP_SPINCOUNT) */
+    if (hn_threads_tune_env()) execv("/proc/self/exe", argv);
     int threads = 2, n = 128, iters = 20, warmup = 3, rounds = 2, no_torch = 0,
         profile = 0;
     const char *python = "/usr/bin/python3";
@@ -248,6 +252,10 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    /* --threads 0: ours picks its count from the load as `train.threads: 0`
+     * does (bench/under_load.sh runs it with --no-torch) */
+    int auto_threads = threads == 0;
+    if (auto_threads) threads = hn_threads_apply(0);
     if (threads < 1 || n < 1 || iters < 1 || rounds < 1) {
         fprintf(stderr, "train_throughput: bad arguments\n");
         return 2;

@@ -9,3 +9,5 @@ cmake --build "$BUILD" --target train_throughput -j "$(nproc)" >/dev/null
 echo "== train_throughput (ResNet-20, 3x32x32, batch 128, $THREADS threads; peer: PyTorch)"
 OMP_NUM_THREADS=$THREADS "$BUILD/bench/train_throughput" --threads "$THREADS" \
   --batch 128 --iters "${HN_BENCH_ITERS:-20}" --rounds "${HN_BENCH_ROUNDS:-2}"
+echo "== under_load (one competing CPU-bound process; peer: PyTorch)"
+bash "$(dirname "$0")/../bench/under_load.sh" "$BUILD"

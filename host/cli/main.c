@@ -3,9 +3,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "hetnas/log.h"
+#include "hetnas/threads.h"
 
 static const hn_cmd k_cmds[] = {
     {"layers", hn_cmd_layers, "list the searchable layers of a model"},
@@ -63,9 +65,19 @@ static int dispatch(int argc, char **argv) {
     return 2;
 }
 
+/* libgomp reads its wait policy when it is loaded, before main: to give it
+ * the spin count that suits shared machines (threads.h), set the variable
+ * and run this program again.  The user's own OMP_WAIT_POLICY or
+ * GOMP_SPINCOUNT wins; if exec fails the run goes on untuned. */
+static void reexec_tuned(char **argv) {
+    if (!hn_threads_tune_env()) return;
+    execv("/proc/self/exe", argv);
+}
+
 /* Output that never reached its destination (a full disk, a closed pipe,
  * /dev/full) is a failure: stdio only reports it at flush/close time. */
 int main(int argc, char **argv) {
+    reexec_tuned(argv);
     int rc = dispatch(argc, argv);
     errno = 0;
     bool bad = fflush(stdout) != 0 || ferror(stdout);

@@ -2,6 +2,7 @@
  * experiment; per-epoch validation on the held-out split, checkpoints,
  * early stopping, exact resume; the test set once, at the end, on the best
  * checkpoint. */
+#include "hetnas/threads.h"
 #include "hetnas/trainer.h"
 
 #include <math.h>
@@ -82,11 +83,7 @@ static void trainer_free(trainer *t) {
 }
 
 static void set_threads(const hn_experiment *e) {
-#ifdef HN_HAVE_OPENMP
-    if (e->train.threads > 0) omp_set_num_threads(e->train.threads);
-#else
-    (void)e;
-#endif
+    hn_threads_apply(e->train.threads);
 }
 
 /* Rejects experiment keys the engine does not implement yet instead of
