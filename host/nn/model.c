@@ -324,12 +324,14 @@ hn_status hn_model_new(const hn_arch *arch, const hn_config *config,
     if ((s = alloc_model(m)) != HN_OK) goto fail;
     m->stat_widths = malloc(sizeof(int) * (size_t)m->nbn * m->L);
     if (!m->stat_widths) { s = hn_fail(HN_ERR_NOMEM, "model"); goto fail; }
-    /* set 0 of a plain model: full width; declared sets: their widths (as
-     * bn_set_of matches them); the recalibration set: nothing yet */
+    /* set 0 of a plain model: the widths of the configuration it is built
+     * for (and trained at); declared sets: their widths (as bn_set_of
+     * matches them); the recalibration set: nothing yet */
     for (int i = 0; i < m->nbn; i++)
         for (int l = 0; l < m->L; l++) {
-            int k = m->ly[l].cout;
+            int k = config ? hn_config_width(config, l) : m->ly[l].cout;
             if (i < m->opts.n_bn_widths) {
+                k = m->ly[l].cout;
                 k = (int)floor(k * m->opts.bn_widths[i] + 1e-9);
                 if (k < 1) k = 1;
             } else if (m->opts.n_bn_widths > 0) {
@@ -790,6 +792,9 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
     m->prof.bn_act_fwd += tb;
     m->have_fwd = train;
     if (train && m->recal) m->recal_count++;
+    if (train && !m->recal && !m->bn_frozen) /* the set now tracks these widths */
+        for (int l = 0; l < m->L; l++)
+            m->stat_widths[(size_t)m->cur_bn * m->L + l] = m->ly[l].cout_a;
     return HN_OK;
 }
 
@@ -1118,6 +1123,10 @@ hn_status hn_model_set_quant_layers(hn_model *m, int k) {
     m->quant_layers = k >= m->L ? -1 : k;
     return hn_model_set_config(m, m->cfg);
 }
+
+hn_rng hn_model_noise_rng(const hn_model *m) { return m->noise_rng; }
+float hn_model_noise_prob(const hn_model *m) { return m->noise_prob; }
+void hn_model_set_noise_rng(hn_model *m, hn_rng r) { m->noise_rng = r; }
 
 void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed) {
     m->noise_prob = prob < 0.0f ? 0.0f : (prob > 1.0f ? 1.0f : prob);

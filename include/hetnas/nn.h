@@ -14,6 +14,7 @@
 
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
+#include "hetnas/rng.h"
 #include "hetnas/status.h"
 
 #ifdef __cplusplus
@@ -128,8 +129,9 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
 void hn_model_bn_recalibrate_begin(hn_model *m);
 void hn_model_bn_recalibrate_end(hn_model *m);
 /* 1 when the running statistics in use were estimated at the current
- * widths: a declared switchable-BN width, full width for a model without
- * switchable BN, or the widths of the set's last recalibration; 0 when an
+ * widths: a declared switchable-BN width, for a model without switchable BN
+ * the widths of the configuration given to hn_model_new, or the widths of
+ * the set's last recalibration or train forward with updates on; 0 when an
  * eval forward would use another width's statistics (recalibrate first). */
 int hn_model_bn_stats_valid(const hn_model *m);
 
@@ -157,6 +159,10 @@ hn_status hn_model_set_quant_layers(hn_model *m, int k);
  * of half a quantization bin (+-step/2); 0 (default) disables.  Seeded,
  * drawn in a fixed order: deterministic. */
 void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed);
+/* The noise stream's state, for exact checkpoints. */
+hn_rng hn_model_noise_rng(const hn_model *m);
+float hn_model_noise_prob(const hn_model *m);
+void hn_model_set_noise_rng(hn_model *m, hn_rng r);
 
 /* Time spent per phase of the last forward/backward, for profiles. */
 typedef struct hn_model_prof {
