@@ -549,6 +549,172 @@ static void test_staging_noise_cache(void **st) {
     hn_arch_free(a);
 }
 
+
+/* Copies of every BN running statistic (param kind BUFFER). */
+static float *buffers_copy(hn_model *m, size_t *n_out) {
+    size_t n = 0;
+    for (int i = 0; i < hn_model_n_params(m); i++) {
+        hn_param p = hn_model_param(m, i);
+        if (p.kind == HN_PARAM_BUFFER) n += p.numel;
+    }
+    float *v = malloc(sizeof(float) * (n ? n : 1)), *q = v;
+    for (int i = 0; i < hn_model_n_params(m); i++) {
+        hn_param p = hn_model_param(m, i);
+        if (p.kind != HN_PARAM_BUFFER) continue;
+        memcpy(q, p.data, sizeof(float) * p.numel);
+        q += p.numel;
+    }
+    *n_out = n;
+    return v;
+}
+
+/* Regression (issue 8): recalibrating at width 0.5 zeroed the whole BN set,
+ * so a full-width eval next divided by sqrt(eps): logits ~1.7e15. */
+static void test_recal_touches_only_active(void **st) {
+    (void)st;
+    hn_arch *a = small_arch(1.0);
+    hn_model *m = NULL;
+    assert_int_equal(hn_model_new(a, NULL, NULL, &m), HN_OK);
+    enum { N = 32 };
+    float *x; int *y;
+    rand_batch(N, 3 * 64, 21, &x, &y);
+    float z[N * 10];
+    /* a few train forwards give non-trivial running statistics */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hn_model_forward(m, x, N, 1, z), HN_OK);
+    float z_full[N * 10];
+    assert_int_equal(hn_model_forward(m, x, N, 0, z_full), HN_OK);
+    assert_true(hn_model_bn_stats_valid(m));
+    hn_op fp = {HN_BITS_FP, HN_BITS_FP};
+    hn_config *half = NULL, *full = NULL;
+    assert_int_equal(hn_config_width_mult(a, 0.5, fp, &half), HN_OK);
+    assert_int_equal(hn_config_width_mult(a, 1.0, fp, &full), HN_OK);
+    assert_int_equal(hn_model_set_config(m, half), HN_OK);
+    assert_false(hn_model_bn_stats_valid(m)); /* full-width statistics */
+    hn_param rv = hn_model_param(m, hn_model_find_param(m, "bn1.running_var"));
+    float *before = malloc(sizeof(float) * rv.numel);
+    memcpy(before, rv.data, sizeof(float) * rv.numel);
+    hn_model_bn_recalibrate_begin(m);
+    assert_int_equal(hn_model_forward(m, x, N, 1, z), HN_OK);
+    hn_model_bn_recalibrate_end(m);
+    assert_true(hn_model_bn_stats_valid(m));
+    assert_int_equal(hn_model_set_config(m, full), HN_OK);
+    assert_false(hn_model_bn_stats_valid(m));
+    assert_int_equal(hn_model_forward(m, x, N, 0, z), HN_OK);
+    double mag = 0, mag0 = 0;
+    for (int i = 0; i < N * 10; i++) {
+        mag = fmax(mag, fabs(z[i]));
+        mag0 = fmax(mag0, fabs(z_full[i]));
+    }
+    print_message("full-width eval after a 0.5 recalibration: max |logit| "
+                  "%.3g (before %.3g)\n", mag, mag0);
+    assert_true(isfinite(mag) && mag < 100.0 * (mag0 + 1.0));
+    /* stem: 16 filters, 8 refreshed, the other 8 untouched */
+    for (size_t c = 0; c < rv.numel; c++) {
+        if (c < rv.numel / 2) assert_true(rv.data[c] > 0.0f);
+        else assert_memory_equal(&rv.data[c], &before[c], sizeof(float));
+    }
+    free(before);
+    hn_config_free(half); hn_config_free(full); free(x); free(y);
+    hn_model_free(m); hn_arch_free(a);
+}
+
+/* per_op: recalibrating a configuration that uses op 0 only leaves bank 1's
+ * statistics as they were (they were zeroed, variance 0). */
+static void test_recal_per_op_other_bank(void **st) {
+    (void)st;
+    hn_arch *a = small_arch(0.5);
+    int L = hn_arch_n_layers(a);
+    hn_op ops[2] = {{2, 2}, {8, 8}};
+    int *counts = malloc(sizeof(int) * 2 * L);
+    for (int l = 0; l < L; l++) {
+        counts[2 * l] = hn_arch_layer(a, l)->c_out;
+        counts[2 * l + 1] = 0;
+    }
+    hn_config *c = NULL;
+    assert_int_equal(hn_config_new(a, 2, ops, counts, &c), HN_OK);
+    hn_model_opts o = hn_model_opts_default();
+    o.sharing = HN_WS_PER_OP;
+    hn_model *m = NULL;
+    assert_int_equal(hn_model_new(a, c, &o, &m), HN_OK);
+    size_t nb;
+    float *b0 = buffers_copy(m, &nb);
+    float *x; int *y;
+    rand_batch(16, 3 * 64, 22, &x, &y);
+    float z[160];
+    hn_model_bn_recalibrate_begin(m);
+    assert_int_equal(hn_model_forward(m, x, 16, 1, z), HN_OK);
+    hn_model_bn_recalibrate_end(m);
+    size_t nb2;
+    float *b1 = buffers_copy(m, &nb2);
+    assert_int_equal(nb, nb2);
+    /* every buffer of bank 1 (second half of each (1, 2, cout) tensor) is
+     * unchanged; bank 0 was refreshed */
+    size_t off = 0, changed1 = 0, changed0 = 0;
+    for (int i = 0; i < hn_model_n_params(m); i++) {
+        hn_param p = hn_model_param(m, i);
+        if (p.kind != HN_PARAM_BUFFER) continue;
+        size_t h = p.numel / 2;
+        for (size_t j = h; j < p.numel; j++) changed1 += b0[off + j] != b1[off + j];
+        for (size_t j = 0; j < h; j++) changed0 += b0[off + j] != b1[off + j];
+        off += p.numel;
+    }
+    assert_int_equal(changed1, 0);
+    assert_true(changed0 > 0);
+    free(b0); free(b1); free(counts); free(x); free(y);
+    hn_config_free(c); hn_model_free(m); hn_arch_free(a);
+}
+
+/* Train forwards with frozen statistics leave them bit for bit; the BN
+ * snapshot restores every set after a recalibration. */
+static void test_bn_freeze_snapshot(void **st) {
+    (void)st;
+    hn_arch *a = small_arch(1.0);
+    hn_model_opts o = hn_model_opts_default();
+    o.n_bn_widths = 2;
+    o.bn_widths[0] = 0.5;
+    o.bn_widths[1] = 1.0;
+    hn_model *m = NULL;
+    assert_int_equal(hn_model_new(a, NULL, &o, &m), HN_OK);
+    float *x; int *y;
+    rand_batch(16, 3 * 64, 23, &x, &y);
+    float z[160], z2[160];
+    assert_int_equal(hn_model_forward(m, x, 16, 1, z), HN_OK);
+    size_t n0;
+    float *s0 = buffers_copy(m, &n0);
+    assert_true(hn_model_bn_update(m));
+    hn_model_set_bn_update(m, 0);
+    assert_false(hn_model_bn_update(m));
+    assert_int_equal(hn_model_forward(m, x, 16, 1, z2), HN_OK);
+    assert_memory_equal(z, z2, sizeof z); /* same batch statistics */
+    size_t n1;
+    float *s1 = buffers_copy(m, &n1);
+    assert_memory_equal(s0, s1, sizeof(float) * n0);
+    free(s1);
+    hn_bn_state *snap = NULL;
+    assert_int_equal(hn_model_bn_save(m, &snap), HN_OK);
+    hn_op fp = {HN_BITS_FP, HN_BITS_FP};
+    hn_config *odd = NULL;
+    assert_int_equal(hn_config_width_mult(a, 0.75, fp, &odd), HN_OK);
+    assert_int_equal(hn_model_set_config(m, odd), HN_OK);
+    assert_false(hn_model_bn_stats_valid(m));
+    hn_model_bn_recalibrate_begin(m); /* works while frozen */
+    assert_int_equal(hn_model_forward(m, x, 16, 1, z), HN_OK);
+    hn_model_bn_recalibrate_end(m);
+    assert_true(hn_model_bn_stats_valid(m));
+    s1 = buffers_copy(m, &n1);
+    assert_memory_not_equal(s0, s1, sizeof(float) * n0);
+    free(s1);
+    assert_int_equal(hn_model_bn_restore(m, snap), HN_OK);
+    assert_false(hn_model_bn_stats_valid(m));
+    s1 = buffers_copy(m, &n1);
+    assert_memory_equal(s0, s1, sizeof(float) * n0);
+    free(s1);
+    hn_bn_state_free(snap);
+    hn_config_free(odd); free(s0); free(x); free(y);
+    hn_model_free(m); hn_arch_free(a);
+}
+
 int main(void) {
 #ifdef HN_HAVE_OPENMP
     /* one thread: the tiny problems gain nothing from two, and two spinning
@@ -568,6 +734,9 @@ int main(void) {
         cmocka_unit_test(test_clamp_init),
         cmocka_unit_test(test_calibrate_deep),
         cmocka_unit_test(test_staging_noise_cache),
+        cmocka_unit_test(test_recal_touches_only_active),
+        cmocka_unit_test(test_recal_per_op_other_bank),
+        cmocka_unit_test(test_bn_freeze_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,9 @@ void hn_loader_seek(hn_loader *l, int batch) {
     l->batch = batch;
 }
 
+int hn_loader_epoch(const hn_loader *l) { return l->epoch; }
+int hn_loader_batch(const hn_loader *l) { return l->batch; }
+
 int hn_loader_order_at(const hn_loader *l, int i) {
     HN_ASSERT(i >= 0 && i < l->n);
     return l->order[i];

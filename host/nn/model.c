@@ -97,6 +97,9 @@ struct hn_model {
     hn_model_prof prof;
     int quant_layers;              /* layers [0, k) quantized; -1 = all */
     int *recal_widths;             /* widths the recalibration set holds */
+    int *stat_widths;              /* (nbn, L) widths each BN set's running
+                                      stats were estimated at; -1 unknown */
+    int bn_frozen;                 /* train forwards leave running stats */
     float noise_prob;              /* NICE weight noise (train forward) */
     hn_rng noise_rng;
 };
@@ -319,6 +322,23 @@ hn_status hn_model_new(const hn_arch *arch, const hn_config *config,
         y->wsz = (size_t)y->cout * y->cin * y->k * y->k;
     }
     if ((s = alloc_model(m)) != HN_OK) goto fail;
+    m->stat_widths = malloc(sizeof(int) * (size_t)m->nbn * m->L);
+    if (!m->stat_widths) { s = hn_fail(HN_ERR_NOMEM, "model"); goto fail; }
+    /* set 0 of a plain model: the widths of the configuration it is built
+     * for (and trained at); declared sets: their widths (as bn_set_of
+     * matches them); the recalibration set: nothing yet */
+    for (int i = 0; i < m->nbn; i++)
+        for (int l = 0; l < m->L; l++) {
+            int k = config ? hn_config_width(config, l) : m->ly[l].cout;
+            if (i < m->opts.n_bn_widths) {
+                k = m->ly[l].cout;
+                k = (int)floor(k * m->opts.bn_widths[i] + 1e-9);
+                if (k < 1) k = 1;
+            } else if (m->opts.n_bn_widths > 0) {
+                k = -1;
+            }
+            m->stat_widths[(size_t)i * m->L + l] = k;
+        }
     if ((s = site_alloc(&m->s0, m->ly[0].cout)) != HN_OK) goto fail;
     for (int b = 0; b < m->nb; b++) {
         block *k = &m->bl[b];
@@ -383,6 +403,7 @@ void hn_model_free(hn_model *m) {
     free(m->ly); free(m->bl); free(m->params); free(m->arena);
     hn_config_free(m->cfg);
     free(m->recal_widths);
+    free(m->stat_widths);
     free(m);
 }
 
@@ -502,6 +523,7 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
             memcpy(y->beta + recal_set * n, y->beta + wi * n, n * sizeof(float));
             memcpy(y->rmean + recal_set * n, y->rmean + wi * n, n * sizeof(float));
             memcpy(y->rvar + recal_set * n, y->rvar + wi * n, n * sizeof(float));
+            m->stat_widths[(size_t)recal_set * m->L + l] = -1;
         }
     }
     m->cur_bn = set;
@@ -664,10 +686,18 @@ static void bn_prepare(hn_model *m, layer *y, int train) {
         if (train) {
             mean = y->bmean[c];
             var = y->brstd[c];
-            float mom = m->recal ? 1.0f / (float)(m->recal_count + 1) : m->momentum;
             float uvar = P > 1 ? var * (float)P / (float)(P - 1) : var;
-            y->rmean[bi] = (1.0f - mom) * y->rmean[bi] + mom * mean;
-            y->rvar[bi] = (1.0f - mom) * y->rvar[bi] + mom * uvar;
+            if (m->recal && m->recal_count == 0) {
+                /* first recalibration batch replaces: only the entries a
+                 * forward reaches are refreshed, the rest stay as they were */
+                y->rmean[bi] = mean;
+                y->rvar[bi] = uvar;
+            } else if (m->recal || !m->bn_frozen) {
+                float mom = m->recal ? 1.0f / (float)(m->recal_count + 1)
+                                     : m->momentum;
+                y->rmean[bi] = (1.0f - mom) * y->rmean[bi] + mom * mean;
+                y->rvar[bi] = (1.0f - mom) * y->rvar[bi] + mom * uvar;
+            }
         } else {
             mean = y->rmean[bi];
             var = y->rvar[bi];
@@ -762,6 +792,9 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
     m->prof.bn_act_fwd += tb;
     m->have_fwd = train;
     if (train && m->recal) m->recal_count++;
+    if (train && !m->recal && !m->bn_frozen) /* the set now tracks these widths */
+        for (int l = 0; l < m->L; l++)
+            m->stat_widths[(size_t)m->cur_bn * m->L + l] = m->ly[l].cout_a;
     return HN_OK;
 }
 
@@ -986,18 +1019,100 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
 }
 
 void hn_model_bn_recalibrate_begin(hn_model *m) {
-    for (int l = 0; l < m->L; l++) {
-        layer *y = &m->ly[l];
-        size_t n = (size_t)m->nwb * y->cout, off = (size_t)m->cur_bn * n;
-        for (size_t i = 0; i < n; i++) { y->rmean[off + i] = 0.0f; y->rvar[off + i] = 0.0f; }
-    }
+    /* Nothing is zeroed: the first batch overwrites each entry it reaches
+     * (bn_prepare), so channels and banks outside the configuration keep
+     * their statistics (zeroing them gave var 0 -> logits ~1e15 when a
+     * wider configuration was evaluated next). */
     m->recal = 1;
     m->recal_count = 0;
 }
 
 void hn_model_bn_recalibrate_end(hn_model *m) {
+    if (m->recal && m->recal_count > 0)
+        for (int l = 0; l < m->L; l++)
+            m->stat_widths[(size_t)m->cur_bn * m->L + l] = m->ly[l].cout_a;
     m->recal = 0;
     m->recal_count = 0;
+}
+
+int hn_model_bn_stats_valid(const hn_model *m) {
+    for (int l = 0; l < m->L; l++)
+        if (m->stat_widths[(size_t)m->cur_bn * m->L + l] != m->ly[l].cout_a)
+            return 0;
+    return 1;
+}
+
+void hn_model_set_bn_update(hn_model *m, int on) { m->bn_frozen = !on; }
+int hn_model_bn_update(const hn_model *m) { return !m->bn_frozen; }
+
+struct hn_bn_state {
+    size_t n;        /* floats per stats array */
+    float *mean, *var; /* (n): every layer's (nbn, nwb, cout), layer-major */
+    int *widths;     /* (nbn, L) stat_widths */
+    int *recal;      /* (L) recal_widths or NULL */
+};
+
+static size_t bn_numel(const hn_model *m) {
+    size_t tot = 0;
+    for (int l = 0; l < m->L; l++) tot += (size_t)m->nbn * m->nwb * m->ly[l].cout;
+    return tot;
+}
+
+void hn_bn_state_free(hn_bn_state *s) {
+    if (!s) return;
+    free(s->mean); free(s->var); free(s->widths); free(s->recal);
+    free(s);
+}
+
+hn_status hn_model_bn_save(const hn_model *m, hn_bn_state **out) {
+    *out = NULL;
+    hn_bn_state *s = calloc(1, sizeof *s);
+    if (!s) return hn_fail(HN_ERR_NOMEM, "BN snapshot");
+    s->n = bn_numel(m);
+    s->mean = malloc(sizeof(float) * (s->n ? s->n : 1));
+    s->var = malloc(sizeof(float) * (s->n ? s->n : 1));
+    s->widths = malloc(sizeof(int) * (size_t)m->nbn * m->L);
+    if (m->recal_widths) s->recal = malloc(sizeof(int) * (size_t)m->L);
+    if (!s->mean || !s->var || !s->widths || (m->recal_widths && !s->recal)) {
+        hn_bn_state_free(s);
+        return hn_fail(HN_ERR_NOMEM, "BN snapshot");
+    }
+    size_t o = 0;
+    for (int l = 0; l < m->L; l++) {
+        size_t k = (size_t)m->nbn * m->nwb * m->ly[l].cout;
+        memcpy(s->mean + o, m->ly[l].rmean, k * sizeof(float));
+        memcpy(s->var + o, m->ly[l].rvar, k * sizeof(float));
+        o += k;
+    }
+    memcpy(s->widths, m->stat_widths, sizeof(int) * (size_t)m->nbn * m->L);
+    if (s->recal) memcpy(s->recal, m->recal_widths, sizeof(int) * (size_t)m->L);
+    *out = s;
+    return HN_OK;
+}
+
+hn_status hn_model_bn_restore(hn_model *m, const hn_bn_state *s) {
+    if (s->n != bn_numel(m))
+        return hn_fail(HN_ERR_INVAL, "BN snapshot of %zu statistics, the model "
+                       "has %zu (another model)", s->n, bn_numel(m));
+    size_t o = 0;
+    for (int l = 0; l < m->L; l++) {
+        size_t k = (size_t)m->nbn * m->nwb * m->ly[l].cout;
+        memcpy(m->ly[l].rmean, s->mean + o, k * sizeof(float));
+        memcpy(m->ly[l].rvar, s->var + o, k * sizeof(float));
+        o += k;
+    }
+    memcpy(m->stat_widths, s->widths, sizeof(int) * (size_t)m->nbn * m->L);
+    if (s->recal) {
+        if (!m->recal_widths) {
+            m->recal_widths = malloc(sizeof(int) * (size_t)m->L);
+            if (!m->recal_widths) return hn_fail(HN_ERR_NOMEM, "BN snapshot");
+        }
+        memcpy(m->recal_widths, s->recal, sizeof(int) * (size_t)m->L);
+    } else {
+        free(m->recal_widths);
+        m->recal_widths = NULL;
+    }
+    return HN_OK;
 }
 
 hn_model_prof hn_model_profile(const hn_model *m) { return m->prof; }
@@ -1008,6 +1123,10 @@ hn_status hn_model_set_quant_layers(hn_model *m, int k) {
     m->quant_layers = k >= m->L ? -1 : k;
     return hn_model_set_config(m, m->cfg);
 }
+
+hn_rng hn_model_noise_rng(const hn_model *m) { return m->noise_rng; }
+float hn_model_noise_prob(const hn_model *m) { return m->noise_prob; }
+void hn_model_set_noise_rng(hn_model *m, hn_rng r) { m->noise_rng = r; }
 
 void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed) {
     m->noise_prob = prob < 0.0f ? 0.0f : (prob > 1.0f ? 1.0f : prob);

@@ -15,20 +15,21 @@
 
 #define MAX_HEADER (100u << 20) /* the reference implementation's limit */
 
-static const char *const k_dt_names[] = {"F32", "I32", "I64", "U8"};
-static const size_t k_dt_sizes[] = {4, 4, 8, 1};
+static const char *const k_dt_names[] = {"F32", "I32", "I64", "U8", "F64"};
+static const size_t k_dt_sizes[] = {4, 4, 8, 1, 8};
+#define N_DT 5
 /* dtypes of the format this reader does not convert */
-static const char *const k_other_dts[] = {"F16", "BF16", "F64", "I8", "I16",
+static const char *const k_other_dts[] = {"F16", "BF16", "I8", "I16",
                                           "U16", "U32", "U64", "BOOL",
                                           "F8_E4M3", "F8_E5M2", "F8_E8M0",
                                           "F6_E2M3", "F6_E3M2", "F4"};
 
 const char *hn_dtype_name(hn_dtype t) {
-    return (unsigned)t < 4 ? k_dt_names[t] : "?";
+    return (unsigned)t < N_DT ? k_dt_names[t] : "?";
 }
-size_t hn_dtype_size(hn_dtype t) { return (unsigned)t < 4 ? k_dt_sizes[t] : 0; }
+size_t hn_dtype_size(hn_dtype t) { return (unsigned)t < N_DT ? k_dt_sizes[t] : 0; }
 int hn_dtype_parse(const char *name) {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < N_DT; i++)
         if (!strcmp(name, k_dt_names[i])) return i;
     return -1;
 }
@@ -100,7 +101,7 @@ hn_status hn_ckpt_writer_add(hn_ckpt_writer *w, const char *name, hn_dtype dt,
         !strcmp(name, "__metadata__"))
         return hn_fail(HN_ERR_INVAL, "checkpoint: invalid tensor name '%s'",
                        name ? name : "(null)");
-    if ((unsigned)dt > HN_DT_U8)
+    if ((unsigned)dt >= N_DT)
         return hn_fail(HN_ERR_INVAL, "checkpoint: tensor '%s': bad dtype %d",
                        name, (int)dt);
     if (ndim < 0 || ndim > HN_CKPT_MAX_DIMS)

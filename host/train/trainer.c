@@ -22,6 +22,7 @@
 #include "hetnas/log.h"
 #include "hetnas/optim.h"
 #include "hetnas/progress.h"
+#include "hetnas/session.h"
 #include "hetnas/jv.h"
 
 #define MAX_EPOCHS 100000
@@ -34,24 +35,19 @@ typedef struct epoch_rec {
 
 typedef struct trainer {
     const hn_experiment *e;
-    hn_dataset *train_ds;
-    hn_split split;
-    hn_norm norm;
-    hn_loader *train_ld, *val_ld;
-    hn_arch *arch;
-    hn_config *cfg;
+    hn_exp_data data;    /* train file, split, norm; test loaded before
+                            training starts (load_test) */
+    hn_session *s;       /* model, optimizer, loaders: the trainer is a
+                            client of the session */
+    const hn_arch *arch; /* the session's */
+    const hn_config *cfg;
     hn_model *model;
-    hn_optim *opt;
     hn_sched sched;
-    float *x, *logits, *dlogits; /* (batch, C, H, W), (batch, K) x2 */
-    int *y;
-    int batch, K;
     /* progress of the run (restored on resume) */
     int done_epochs, best_epoch, bad_epochs;
     double best_val_acc;
     epoch_rec *hist;
     int n_hist;
-    hn_dataset *test_ds; /* loaded and checked before training starts */
     bool init_loaded;    /* --init / init: applied before the run dir opened */
     char resume_ckpt[1200]; /* newest loadable checkpoint of a resumed run */
     int resume_epoch;       /* its 0-based epoch, -1: none (start over) */
@@ -66,19 +62,8 @@ hn_train_opts hn_train_opts_default(void) {
 }
 
 static void trainer_free(trainer *t) {
-    hn_optim_free(t->opt);
-    hn_model_free(t->model);
-    hn_config_free(t->cfg);
-    hn_arch_free(t->arch);
-    hn_loader_free(t->train_ld);
-    hn_loader_free(t->val_ld);
-    hn_split_free(&t->split);
-    hn_dataset_free(t->train_ds);
-    hn_dataset_free(t->test_ds);
-    free(t->x);
-    free(t->y);
-    free(t->logits);
-    free(t->dlogits);
+    hn_session_free(t->s);
+    hn_exp_data_free(&t->data);
     free(t->hist);
 }
 
@@ -97,57 +82,33 @@ static hn_status check_supported(const hn_experiment *e) {
     return HN_OK;
 }
 
-static hn_model_opts model_opts(const hn_experiment *e) {
-    hn_model_opts mo = hn_model_opts_default();
-    mo.sharing = e->quant.weight_sharing;
-    mo.n_bn_widths = e->slim.n_widths;
-    for (int i = 0; i < e->slim.n_widths; i++) mo.bn_widths[i] = e->slim.widths[i];
-    mo.seed = e->seed;
-    return mo;
-}
-
-/* Dataset, split, normalization, architecture, configuration, model and the
- * batch buffers: everything evaluation needs too. */
+/* Dataset, split, normalization and the session (architecture,
+ * configuration, model, optimizer, loaders): everything evaluation needs
+ * too. */
 static hn_status build_common(trainer *t, const hn_experiment *e) {
     memset(t, 0, sizeof *t);
     t->e = e;
     HN_TRY(check_supported(e));
+    hn_exp_data *d = &t->data;
     HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TRAIN,
-                           &t->train_ds));
-    int n = hn_dataset_n(t->train_ds);
+                           &d->train));
+    int n = hn_dataset_n(d->train);
     HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size, e->seed,
-                         &t->split));
-    if (t->split.n_val == 0)
+                         &d->split));
+    if (d->split.n_val == 0)
         return hn_fail(HN_ERR_INVAL, "%s: data.val_fraction/val_size leave no "
                        "validation samples; the test set is never used for "
                        "selection, so a validation split is required",
                        e->source);
     if (e->data.normalize)
-        HN_TRY(hn_norm_compute(t->train_ds, t->split.train, t->split.n_train,
-                               &t->norm));
+        HN_TRY(hn_norm_compute(d->train, d->split.train, d->split.n_train,
+                               &d->norm));
     else
-        t->norm = hn_norm_identity(hn_dataset_c(t->train_ds));
-    int C = hn_dataset_c(t->train_ds), H = hn_dataset_h(t->train_ds),
-        W = hn_dataset_w(t->train_ds);
-    t->K = hn_dataset_num_classes(t->train_ds);
-    HN_TRY(hn_experiment_make_arch(e, C, H, W, t->K, &t->arch));
-    HN_TRY(hn_experiment_make_config(e, t->arch, &t->cfg));
-    hn_model_opts mo = model_opts(e);
-    HN_TRY(hn_model_new(t->arch, t->cfg, &mo, &t->model));
-    t->batch = e->data.batch_size > e->data.eval_batch_size
-                   ? e->data.batch_size
-                   : e->data.eval_batch_size;
-    t->x = malloc((size_t)t->batch * C * H * W * sizeof(float));
-    t->y = malloc((size_t)t->batch * sizeof(int));
-    t->logits = malloc((size_t)t->batch * t->K * sizeof(float));
-    t->dlogits = malloc((size_t)t->batch * t->K * sizeof(float));
-    if (!t->x || !t->y || !t->logits || !t->dlogits)
-        return hn_fail(HN_ERR_NOMEM, "out of memory for batch buffers");
-    hn_loader_opts vo = {.batch_size = e->data.eval_batch_size,
-                         .shuffle = false, .drop_last = false,
-                         .seed = e->seed};
-    HN_TRY(hn_loader_new(t->train_ds, t->split.val, t->split.n_val, &t->norm,
-                         &vo, &t->val_ld));
+        d->norm = hn_norm_identity(hn_dataset_c(d->train));
+    HN_TRY(hn_session_new(e, d, NULL, &t->s));
+    t->arch = hn_session_arch(t->s);
+    t->cfg = hn_session_config(t->s);
+    t->model = hn_session_model(t->s);
     return HN_OK;
 }
 
@@ -158,7 +119,7 @@ static hn_status load_test(const trainer *t, hn_dataset **out) {
     const hn_experiment *e = t->e;
     hn_dataset *d;
     HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TEST, &d));
-    const hn_dataset *tr = t->train_ds;
+    const hn_dataset *tr = t->data.train;
     if (hn_dataset_c(d) != hn_dataset_c(tr) ||
         hn_dataset_h(d) != hn_dataset_h(tr) ||
         hn_dataset_w(d) != hn_dataset_w(tr) ||
@@ -177,22 +138,18 @@ static hn_status load_test(const trainer *t, hn_dataset **out) {
     return HN_OK;
 }
 
-static hn_status evaluate(trainer *t, hn_loader *ld, double *loss,
+/* The model as it is (configuration and BN statistics of the run) on the
+ * validation or test split. */
+static hn_status evaluate(trainer *t, hn_session_split split, double *loss,
                           double *acc, int *count) {
-    hn_loader_start_epoch(ld, 0);
-    double sum = 0;
-    long correct = 0, n_all = 0;
-    int n;
-    while ((n = hn_loader_next(ld, t->x, t->y)) > 0) {
-        HN_TRY(hn_model_forward(t->model, t->x, n, 0, t->logits));
-        int c = 0;
-        sum += (double)hn_softmax_ce(t->logits, t->y, n, t->K, NULL, &c) * n;
-        correct += c;
-        n_all += n;
-    }
-    *loss = n_all ? sum / n_all : 0.0;
-    *acc = n_all ? (double)correct / n_all : 0.0;
-    if (count) *count = (int)n_all;
+    hn_session_eval_opts o = hn_session_eval_opts_default(t->s);
+    o.split = split;
+    o.recalib_batches = 0; /* the trained configuration: never stale */
+    hn_session_eval r;
+    HN_TRY(hn_session_evaluate(t->s, &o, &r));
+    *loss = r.loss;
+    *acc = r.acc;
+    if (count) *count = r.n;
     return HN_OK;
 }
 
@@ -202,16 +159,6 @@ static bool is_quantized(const hn_config *c) {
         if (op.wbits != HN_BITS_FP || op.abits != HN_BITS_FP) return true;
     }
     return false;
-}
-
-/* Zeroes the clamp gradients when clamps are fixed (quant.learn_clamps). */
-static void freeze_clamps(hn_model *m) {
-    int np = hn_model_n_params(m);
-    for (int i = 0; i < np; i++) {
-        hn_param p = hn_model_param(m, i);
-        if (p.kind == HN_PARAM_CLAMP && p.grad)
-            memset(p.grad, 0, p.numel * sizeof(float));
-    }
 }
 
 /* NICE-style gradual quantization: during epoch e only the layers of
@@ -353,42 +300,50 @@ static hn_status history_parse(trainer *t, const char *json) {
     return st;
 }
 
-static hn_status save_checkpoint(trainer *t, const char *path, int epoch) {
-    hn_ckpt_writer *w = hn_ckpt_writer_new();
-    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
+typedef struct ckpt_ctx {
+    trainer *t;
+    int epoch;
+    const char *hist, *exp;
+} ckpt_ctx;
+
+/* The trainer's state in the session checkpoint: progress, scheduler,
+ * history and the experiment. */
+static hn_status add_trainer_state(hn_ckpt_writer *w, void *ud) {
+    const ckpt_ctx *x = ud;
+    const trainer *t = x->t;
     char num[64];
-    char *hist = history_json(t);
-    char *exp = NULL;
-    hn_status st = hist ? HN_OK : hn_fail(HN_ERR_NOMEM, "out of memory");
-    if (st == HN_OK) st = hn_ckpt_writer_add_model(w, t->model);
-    if (st == HN_OK && t->opt) st = hn_ckpt_writer_add_optim(w, t->model, t->opt);
-    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "format", "hetnas-train-1");
-    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "epoch", epoch);
-    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "best_epoch", t->best_epoch);
-    if (st == HN_OK) st = hn_ckpt_writer_meta_int(w, "bad_epochs", t->bad_epochs);
+    HN_TRY(hn_ckpt_writer_meta(w, "format", "hetnas-train-1"));
+    HN_TRY(hn_ckpt_writer_meta_int(w, "epoch", x->epoch));
+    HN_TRY(hn_ckpt_writer_meta_int(w, "best_epoch", t->best_epoch));
+    HN_TRY(hn_ckpt_writer_meta_int(w, "bad_epochs", t->bad_epochs));
     snprintf(num, sizeof num, "%.17g", t->best_val_acc);
-    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "best_val_acc", num);
+    HN_TRY(hn_ckpt_writer_meta(w, "best_val_acc", num));
     /* plateau scheduler state */
     snprintf(num, sizeof num, "%.9g %.9g %d %d", t->sched.cur_lr, t->sched.best,
              t->sched.bad_epochs, t->sched.have_best);
-    if (st == HN_OK) st = hn_ckpt_writer_meta(w, "sched_state", num);
-    if (st == HN_OK) st = hn_ckpt_writer_meta_json(w, "history", hist);
+    HN_TRY(hn_ckpt_writer_meta(w, "sched_state", num));
+    HN_TRY(hn_ckpt_writer_meta_json(w, "history", x->hist));
+    return hn_ckpt_writer_meta_json(w, "experiment", x->exp);
+}
+
+static hn_status save_checkpoint(trainer *t, const char *path, int epoch) {
+    char *hist = history_json(t);
+    char *exp = NULL;
+    hn_status st = hist ? HN_OK : hn_fail(HN_ERR_NOMEM, "out of memory");
     if (st == HN_OK) st = hn_experiment_to_json(t->e, 0, &exp);
-    if (st == HN_OK) st = hn_ckpt_writer_meta_json(w, "experiment", exp);
-    if (st == HN_OK) st = hn_ckpt_writer_save(w, path, true);
+    ckpt_ctx x = {t, epoch, hist, exp};
+    if (st == HN_OK) st = hn_session_save(t->s, path, add_trainer_state, &x);
     free(hist);
     free(exp);
-    hn_ckpt_writer_free(w);
     return st;
 }
 
 static hn_status restore_checkpoint(trainer *t, const char *path) {
     hn_ckpt *c;
-    HN_TRY(hn_ckpt_load(path, &c));
-    int64_t epoch, best_epoch, bad;
-    hn_status st = hn_ckpt_load_model(c, t->model, true, NULL);
-    if (st == HN_OK) st = hn_ckpt_load_optim(c, t->model, t->opt);
-    if (st == HN_OK) st = hn_ckpt_meta_int(c, "epoch", &epoch);
+    hn_status st = hn_session_restore(t->s, path, &c);
+    if (st != HN_OK) return hn_fail_ctx(st, "resuming from %s", path);
+    int64_t epoch = 0, best_epoch = 0, bad = 0;
+    st = hn_ckpt_meta_int(c, "epoch", &epoch);
     if (st == HN_OK) st = hn_ckpt_meta_int(c, "best_epoch", &best_epoch);
     if (st == HN_OK) st = hn_ckpt_meta_int(c, "bad_epochs", &bad);
     const char *acc = hn_ckpt_meta(c, "best_val_acc");
@@ -466,12 +421,12 @@ static hn_status write_epochs_csv(const trainer *t, hn_rundir *rd) {
  * split would run zero steps per epoch and "succeed". */
 static hn_status check_train_split(const trainer *t) {
     const hn_experiment *e = t->e;
-    if (e->data.batch_size > t->split.n_train)
+    if (e->data.batch_size > t->data.split.n_train)
         return hn_fail(HN_ERR_RANGE, "%s: data.batch_size %d is larger than "
                        "the training split (%d samples after holding out %d "
                        "for validation): no training step would run",
-                       e->source, e->data.batch_size, t->split.n_train,
-                       t->split.n_val);
+                       e->source, e->data.batch_size, t->data.split.n_train,
+                       t->data.split.n_val);
     return HN_OK;
 }
 
@@ -545,9 +500,9 @@ static hn_status check_same_experiment(hn_rundir *rd, const char *now) {
 static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
                              epoch_rec *rec, hn_rundir *rd) {
     const hn_experiment *e = t->e;
-    hn_optim_set_lr(t->opt, lr);
-    hn_loader_start_epoch(t->train_ld, epoch);
-    int nb = hn_loader_n_batches(t->train_ld);
+    hn_session_set_lr(t->s, lr);
+    hn_session_start_epoch(t->s, epoch);
+    int nb = hn_session_n_batches(t->s);
     if (e->train.max_batches > 0 && e->train.max_batches < nb)
         nb = e->train.max_batches;
     char label[48];
@@ -557,21 +512,11 @@ static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
     double t0 = hn_now(), loss_sum = 0;
     long correct = 0, seen = 0;
     for (int b = 0; b < nb; b++) {
-        int n = hn_loader_next(t->train_ld, t->x, t->y);
-        if (n <= 0) break;
-        hn_model_zero_grad(t->model);
-        HN_TRY(hn_model_forward(t->model, t->x, n, 1, t->logits));
-        int c = 0;
-        float loss = hn_softmax_ce(t->logits, t->y, n, t->K, t->dlogits, &c);
-        if (!isfinite(loss))
-            return hn_fail(HN_ERR_RANGE, "epoch %d batch %d: the loss is %g "
-                           "(diverged; lower optim.lr or enable "
-                           "optim.grad_clip)", epoch + 1, b, (double)loss);
-        HN_TRY(hn_model_backward(t->model, t->dlogits));
-        if (!e->quant.learn_clamps) freeze_clamps(t->model);
-        if (e->optim.grad_clip > 0)
-            hn_optim_clip_grad_norm(t->opt, e->optim.grad_clip);
-        hn_optim_step(t->opt);
+        hn_step_result sr;
+        HN_TRY(hn_session_step(t->s, NULL, &sr));
+        if (sr.n <= 0) break;
+        int n = sr.n, c = sr.correct;
+        float loss = sr.loss;
         loss_sum += (double)loss * n;
         correct += c;
         seen += n;
@@ -605,74 +550,15 @@ static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
     return HN_OK;
 }
 
-/* Starting weights from a checkpoint (e.g. `hetnas import`): tensors are
- * matched by name; a full-precision tensor whose shape is the trailing
- * shape of a per_op bank / switchable-BN parameter fills its first slice,
- * which is then copied to every bank (each (filter, op) pair starts from
- * the same FP model, as in the reference code). */
+/* Starting weights from a checkpoint (e.g. `hetnas import`). */
 static hn_status load_init(trainer *t, const char *path) {
-    hn_ckpt *c;
-    HN_TRY(hn_ckpt_load(path, &c));
-    int np = hn_model_n_params(t->model), loaded = 0, sliced = 0;
-    hn_status st = HN_OK;
-    for (int i = 0; i < np && st == HN_OK; i++) {
-        hn_param p = hn_model_param(t->model, i);
-        const hn_ckpt_tensor *x = hn_ckpt_find(c, p.name);
-        if (!x) continue;
-        if (x->dtype != HN_DT_F32) {
-            st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' is %s, expected F32",
-                         path, p.name, hn_dtype_name(x->dtype));
-            break;
-        }
-        bool tail = x->ndim <= p.ndim && x->numel > 0 &&
-                    p.numel % (size_t)x->numel == 0;
-        for (int d = 0; tail && d < x->ndim; d++)
-            tail = x->shape[x->ndim - 1 - d] == p.shape[p.ndim - 1 - d];
-        if (!tail) {
-            st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' has %lld elements, "
-                         "the model's has %zu (another model or width?)",
-                         path, p.name, (long long)x->numel, p.numel);
-            break;
-        }
-        st = hn_ckpt_check_finite(c, x);
-        if (st != HN_OK) break;
-        memcpy(p.data, x->data, (size_t)x->numel * sizeof(float));
-        loaded++;
-        sliced += (size_t)x->numel != p.numel;
-    }
-    hn_ckpt_free(c);
-    HN_TRY(st);
-    if (loaded == 0)
-        return hn_fail(HN_ERR_FORMAT, "%s: no tensor matches a model parameter "
-                       "name (see docs/nn.md for the names)", path);
-    if (sliced) hn_model_copy_bank0(t->model);
-    HN_INFO("initialised %d tensors from %s%s", loaded, path,
-            sliced ? " (copied to every op bank)" : "");
-    return HN_OK;
+    return hn_session_load_init(t->s, path);
 }
 
 static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                      hn_train_result *r) {
     const hn_experiment *e = t->e;
     double t_run = hn_now();
-    hn_loader_opts lo = {.batch_size = e->data.batch_size, .shuffle = true,
-                         .drop_last = true, .augment = e->data.augment,
-                         .seed = e->seed};
-    HN_TRY(hn_loader_new(t->train_ds, t->split.train, t->split.n_train,
-                         &t->norm, &lo, &t->train_ld));
-    hn_optim_opts oo = e->optim.name == HN_OPTIM_ADAM
-                           ? hn_optim_opts_adam((float)e->optim.lr,
-                                                (float)e->optim.weight_decay)
-                           : hn_optim_opts_sgd((float)e->optim.lr,
-                                               (float)e->optim.momentum,
-                                               (float)e->optim.weight_decay,
-                                               e->optim.nesterov);
-    if (e->optim.name == HN_OPTIM_ADAM) {
-        oo.beta1 = (float)e->optim.beta1;
-        oo.beta2 = (float)e->optim.beta2;
-        oo.eps = (float)e->optim.eps;
-    }
-    HN_TRY(hn_optim_new_model(&oo, t->model, &t->opt));
     t->sched = make_sched(e);
     t->hist = calloc((size_t)e->train.epochs + 1, sizeof *t->hist);
     if (!t->hist) return hn_fail(HN_ERR_NOMEM, "out of memory");
@@ -700,10 +586,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
         /* Quantizer clamps from the initial weights and one batch (NICE):
          * deterministic, so a run restarted before its first checkpoint
          * repeats it exactly. */
-        HN_TRY(hn_model_init_weight_clamps(t->model));
-        hn_loader_start_epoch(t->train_ld, 0);
-        int n = hn_loader_next(t->train_ld, t->x, t->y);
-        HN_TRY(hn_model_calibrate_clamps(t->model, t->x, n));
+        HN_TRY(hn_session_calibrate_clamps(t->s));
     }
 
     r->early_stopped = false;
@@ -726,7 +609,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                          ep + 1 == e->train.epochs;
         rec.val_loss = rec.val_acc = NAN;
         if (evaluated) {
-            HN_TRY(evaluate(t, t->val_ld, &rec.val_loss, &rec.val_acc, NULL));
+            HN_TRY(evaluate(t, HN_SPLIT_VAL, &rec.val_loss, &rec.val_acc, NULL));
             if (e->schedule.name == HN_SCHED_PLATEAU)
                 hn_sched_plateau_update(&t->sched, (float)rec.val_acc);
             /* Only the target configuration competes for "best" (a
@@ -814,14 +697,8 @@ static hn_status final_test(trainer *t, hn_rundir *rd, hn_train_result *r) {
     hn_status st = hn_ckpt_load_model(c, t->model, true, NULL);
     hn_ckpt_free(c);
     HN_TRY(st);
-    hn_loader_opts to = {.batch_size = t->e->data.eval_batch_size,
-                         .seed = t->e->seed};
-    hn_loader *ld = NULL;
-    st = hn_loader_new(t->test_ds, NULL, 0, &t->norm, &to, &ld);
     int n = 0;
-    if (st == HN_OK) st = evaluate(t, ld, &r->test_loss, &r->test_acc, &n);
-    hn_loader_free(ld);
-    HN_TRY(st);
+    HN_TRY(evaluate(t, HN_SPLIT_TEST, &r->test_loss, &r->test_acc, &n));
     hn_jw *w = hn_jw_new(2);
     if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
     hn_jw_obj_begin(w);
@@ -886,7 +763,7 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
      * or touched: bad input leaves nothing behind and nothing to clean. */
     hn_status st = build_common(&t, e);
     if (st == HN_OK) st = check_train_split(&t);
-    if (st == HN_OK) st = load_test(&t, &t.test_ds);
+    if (st == HN_OK) st = load_test(&t, &t.data.test);
     bool resume = o->mode == HN_RUNDIR_RESUME ||
                   (o->mode == HN_RUNDIR_AUTO && hn_rundir_exists(dir));
     const char *init = o->init_ckpt ? o->init_ckpt : e->init[0] ? e->init : NULL;
@@ -960,50 +837,23 @@ hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
     if (st == HN_OK) st = hn_ckpt_load(ckpt, &c);
     if (st == HN_OK) st = hn_ckpt_load_model(c, t.model, true, NULL);
     hn_ckpt_free(c);
-    if (st == HN_OK && config_path) {
-        hn_config *nc;
-        st = hn_config_load(config_path, t.arch, &nc);
-        if (st == HN_OK) {
-            st = hn_model_set_config(t.model, nc);
-            hn_config_free(nc);
-        }
-        if (st == HN_OK && e->slim.n_widths > 0 &&
-            hn_model_bn_set(t.model) < 0) {
-            /* Widths outside the switchable set: re-estimate BN statistics
-             * on training batches (never the test set). */
-            hn_loader_opts lo = {.batch_size = e->data.batch_size,
-                                 .shuffle = true, .seed = e->seed};
-            hn_loader *ld;
-            st = hn_loader_new(t.train_ds, t.split.train, t.split.n_train,
-                               &t.norm, &lo, &ld);
-            if (st == HN_OK) {
-                hn_loader_start_epoch(ld, 0);
-                hn_model_bn_recalibrate_begin(t.model);
-                for (int b = 0; b < e->slim.recalib_batches && st == HN_OK; b++) {
-                    int n = hn_loader_next(ld, t.x, t.y);
-                    if (n <= 0) break;
-                    st = hn_model_forward(t.model, t.x, n, 1, t.logits);
-                }
-                hn_model_bn_recalibrate_end(t.model);
-                hn_loader_free(ld);
-            }
-        }
-    }
+    hn_config *nc = NULL;
+    if (st == HN_OK && config_path) st = hn_config_load(config_path, t.arch, &nc);
+    if (st == HN_OK && test) st = load_test(&t, &t.data.test);
     if (st == HN_OK) {
-        if (test) {
-            hn_dataset *ds = NULL;
-            st = load_test(&t, &ds);
-            hn_loader *ld = NULL;
-            hn_loader_opts to = {.batch_size = e->data.eval_batch_size,
-                                 .seed = e->seed};
-            if (st == HN_OK) st = hn_loader_new(ds, NULL, 0, &t.norm, &to, &ld);
-            if (st == HN_OK) st = evaluate(&t, ld, &r->loss, &r->acc, &r->n);
-            hn_loader_free(ld);
-            hn_dataset_free(ds);
-        } else {
-            st = evaluate(&t, t.val_ld, &r->loss, &r->acc, &r->n);
-        }
+        /* A configuration whose widths the BN statistics were not estimated
+         * at (no switchable set for it) is recalibrated on training batches
+         * (never the test set), or refused when slim.recalib_batches is 0. */
+        hn_session_eval_opts eo = hn_session_eval_opts_default(t.s);
+        eo.config = nc;
+        eo.split = test ? HN_SPLIT_TEST : HN_SPLIT_VAL;
+        hn_session_eval er;
+        st = hn_session_evaluate(t.s, &eo, &er);
+        r->loss = er.loss;
+        r->acc = er.acc;
+        r->n = er.n;
     }
+    hn_config_free(nc);
     trainer_free(&t);
     return st;
 }

@@ -35,12 +35,13 @@ typedef enum hn_dtype {
     HN_DT_F32 = 0, /* "F32" */
     HN_DT_I32 = 1, /* "I32" */
     HN_DT_I64 = 2, /* "I64" */
-    HN_DT_U8 = 3   /* "U8" */
+    HN_DT_U8 = 3,  /* "U8" */
+    HN_DT_F64 = 4  /* "F64" (e.g. a search's double-precision state) */
 } hn_dtype;
 
 const char *hn_dtype_name(hn_dtype t);
 size_t hn_dtype_size(hn_dtype t);
-/* -1 when the name is not one of the four supported dtypes. */
+/* -1 when the name is not one of the supported dtypes. */
 int hn_dtype_parse(const char *name);
 
 /* ---- writer ------------------------------------------------------------- */

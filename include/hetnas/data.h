@@ -135,6 +135,9 @@ void hn_loader_start_epoch(hn_loader *l, int epoch);
 /* Jumps to batch b of the current epoch (for resuming mid-epoch). */
 void hn_loader_seek(hn_loader *l, int batch);
 int hn_loader_n_batches(const hn_loader *l);
+/* Position: the current epoch and the next batch (for checkpoints). */
+int hn_loader_epoch(const hn_loader *l);
+int hn_loader_batch(const hn_loader *l);
 int hn_loader_n_samples(const hn_loader *l);
 /* Fills x (batch_size, c, h, w) normalized floats and y (batch_size) labels
  * with the next batch; returns its size, 0 at the end of the epoch. */

@@ -14,6 +14,7 @@
 
 #include "hetnas/arch.h"
 #include "hetnas/config.h"
+#include "hetnas/rng.h"
 #include "hetnas/status.h"
 
 #ifdef __cplusplus
@@ -120,11 +121,34 @@ void hn_model_copy_bank0(hn_model *m);
 hn_status hn_model_init_weight_clamps(hn_model *m);
 hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
 
-/* BN recalibration: begin() zeroes the running stats of the BN set in use
- * and switches to cumulative averaging; each train-mode forward (no
- * backward needed) adds a batch; end() restores the momentum. */
+/* BN recalibration: begin() switches the BN set in use to cumulative
+ * averaging; each train-mode forward (no backward needed) adds a batch, the
+ * first one replacing what it reaches; end() restores the momentum.  Only
+ * the channels and banks of the configuration are refreshed: the others
+ * keep their statistics.  Also while the running stats are frozen. */
 void hn_model_bn_recalibrate_begin(hn_model *m);
 void hn_model_bn_recalibrate_end(hn_model *m);
+/* 1 when the running statistics in use were estimated at the current
+ * widths: a declared switchable-BN width, for a model without switchable BN
+ * the widths of the configuration given to hn_model_new, or the widths of
+ * the set's last recalibration or train forward with updates on; 0 when an
+ * eval forward would use another width's statistics (recalibrate first). */
+int hn_model_bn_stats_valid(const hn_model *m);
+
+/* Running-statistics updates of train forwards: on (default) or off, e.g.
+ * for weight steps on sampled configurations whose statistics are
+ * recalibrated before evaluation.  Batch statistics are used either way. */
+void hn_model_set_bn_update(hn_model *m, int on);
+int hn_model_bn_update(const hn_model *m);
+
+/* Snapshot of the BN running statistics of every layer, bank and set
+ * (plus which widths each set holds); gamma/beta are parameters and are
+ * not part of it.  Restore into the same model (or one of the same arch
+ * and opts). */
+typedef struct hn_bn_state hn_bn_state; /* opaque */
+hn_status hn_model_bn_save(const hn_model *m, hn_bn_state **out);
+hn_status hn_model_bn_restore(hn_model *m, const hn_bn_state *s);
+void hn_bn_state_free(hn_bn_state *s);
 
 /* Gradual quantization (NICE staging): only layers [0, k) of the canonical
  * order use their configured ops, later ones run full precision; -1 (the
@@ -135,6 +159,10 @@ hn_status hn_model_set_quant_layers(hn_model *m, int k);
  * of half a quantization bin (+-step/2); 0 (default) disables.  Seeded,
  * drawn in a fixed order: deterministic. */
 void hn_model_set_train_noise(hn_model *m, float prob, uint64_t seed);
+/* The noise stream's state, for exact checkpoints. */
+hn_rng hn_model_noise_rng(const hn_model *m);
+float hn_model_noise_prob(const hn_model *m);
+void hn_model_set_noise_rng(hn_model *m, hn_rng r);
 
 /* Time spent per phase of the last forward/backward, for profiles. */
 typedef struct hn_model_prof {
