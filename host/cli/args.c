@@ -211,3 +211,34 @@ void hn_arg_json_model(hn_jw *w, const hn_arch *a) {
     hn_jw_int(w, sp->in_w);
     hn_jw_arr_end(w);
 }
+
+int hn_arg_experiment(const char *cmd, const char *usage, int argc, char **argv,
+                      int *i, const char **exp_path, const char **sets,
+                      int *n_sets) {
+    const char *a = argv[*i];
+    if (!strcmp(a, "--set")) {
+        const char *v = hn_arg_value(cmd, argc, argv, i);
+        if (!v) return 2;
+        if (*n_sets == HN_ARG_MAX_SETS) {
+            fprintf(stderr, "hetnas %s: at most %d --set\n", cmd, HN_ARG_MAX_SETS);
+            return 2;
+        }
+        sets[(*n_sets)++] = v;
+        return 0;
+    }
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        fputs(usage, stdout);
+        return HN_ARG_HELP;
+    }
+    if (a[0] == '-') {
+        fprintf(stderr, "hetnas %s: unknown option '%s'\n%s", cmd, a, usage);
+        return 2;
+    }
+    if (*exp_path) {
+        fprintf(stderr, "hetnas %s: one experiment file, got '%s' and '%s'\n",
+                cmd, *exp_path, a);
+        return 2;
+    }
+    *exp_path = a;
+    return 0;
+}

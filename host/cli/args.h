@@ -31,6 +31,16 @@ int hn_arg_exit_code(hn_status st);
 /* hn_arg_report + hn_arg_exit_code. */
 int hn_arg_fail(const char *cmd, hn_status st);
 
+/* What the experiment commands (train, eval, search) share: --set, --help,
+ * unknown options and the one experiment path.  Returns 0 when argv[*i] was
+ * handled, otherwise the exit code to return (HN_ARG_HELP for --help).
+ * sets has room for HN_ARG_MAX_SETS. */
+#define HN_ARG_MAX_SETS 64
+#define HN_ARG_HELP (-1)
+int hn_arg_experiment(const char *cmd, const char *usage, int argc, char **argv,
+                      int *i, const char **exp_path, const char **sets,
+                      int *n_sets);
+
 /* The model options shared by every command that builds a ResNet:
  * --model NAME, --depth N, --input CxHxW, --width M, --classes N.
  * Returns 1 if argv[*i] was one of them (consumed), 0 if not, -1 on error. */

@@ -17,46 +17,9 @@ static const char *k_train_usage =
     "held-out split, checkpoints, early stopping, and the test set once at the\n"
     "end on the best checkpoint.  --resume continues a killed run exactly.\n";
 
-#define MAX_SETS 64
-
-/* What train and eval share: --set, --help, unknown options and the one
- * experiment path.  Returns 0 when argv[*i] was handled, otherwise the exit
- * code to return (EXIT_HELP for --help). */
-#define EXIT_HELP (-1)
-static int common_arg(const char *cmd, const char *usage, int argc,
-                      char **argv, int *i, const char **exp_path,
-                      const char **sets, int *n_sets) {
-    const char *a = argv[*i];
-    if (!strcmp(a, "--set")) {
-        const char *v = hn_arg_value(cmd, argc, argv, i);
-        if (!v) return 2;
-        if (*n_sets == MAX_SETS) {
-            fprintf(stderr, "hetnas %s: at most %d --set\n", cmd, MAX_SETS);
-            return 2;
-        }
-        sets[(*n_sets)++] = v;
-        return 0;
-    }
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-        fputs(usage, stdout);
-        return EXIT_HELP;
-    }
-    if (a[0] == '-') {
-        fprintf(stderr, "hetnas %s: unknown option '%s'\n%s", cmd, a, usage);
-        return 2;
-    }
-    if (*exp_path) {
-        fprintf(stderr, "hetnas %s: one experiment file, got '%s' and '%s'\n",
-                cmd, *exp_path, a);
-        return 2;
-    }
-    *exp_path = a;
-    return 0;
-}
-
 int hn_cmd_train(int argc, char **argv) {
     const char *cmd = "train", *exp_path = NULL;
-    const char *sets[MAX_SETS];
+    const char *sets[HN_ARG_MAX_SETS];
     int n_sets = 0;
     hn_train_opts o = hn_train_opts_default();
     o.argc = argc;
@@ -76,9 +39,9 @@ int hn_cmd_train(int argc, char **argv) {
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
         } else {
-            int rc = common_arg(cmd, k_train_usage, argc, argv, &i, &exp_path,
+            int rc = hn_arg_experiment(cmd, k_train_usage, argc, argv, &i, &exp_path,
                                 sets, &n_sets);
-            if (rc) return rc == EXIT_HELP ? 0 : rc;
+            if (rc) return rc == HN_ARG_HELP ? 0 : rc;
         }
     }
     if (!exp_path) {
@@ -114,7 +77,7 @@ static const char *k_eval_usage =
 int hn_cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *exp_path = NULL, *ckpt = NULL, *cfg = NULL;
     const char *split = "val";
-    const char *sets[MAX_SETS];
+    const char *sets[HN_ARG_MAX_SETS];
     int n_sets = 0;
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -133,9 +96,9 @@ int hn_cmd_eval(int argc, char **argv) {
         } else if (!strcmp(a, "--json")) {
             json = true;
         } else {
-            int rc = common_arg(cmd, k_eval_usage, argc, argv, &i, &exp_path,
+            int rc = hn_arg_experiment(cmd, k_eval_usage, argc, argv, &i, &exp_path,
                                 sets, &n_sets);
-            if (rc) return rc == EXIT_HELP ? 0 : rc;
+            if (rc) return rc == HN_ARG_HELP ? 0 : rc;
         }
     }
     if (!exp_path || !ckpt) {

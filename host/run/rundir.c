@@ -699,3 +699,65 @@ hn_status hn_rundir_prune_ckpts(const hn_rundir *rd, int keep) {
     free(eps);
     return s;
 }
+
+/* ---- resuming the same experiment ----------------------------------------- */
+
+static void json_diff(const char *ta, const hn_jv *a, const char *tb,
+                      const hn_jv *b, const char *path, char *buf, size_t cap,
+                      int *n) {
+    if (a->kind == HN_JV_OBJ && b->kind == HN_JV_OBJ) {
+        for (int pass = 0; pass < 2; pass++) {
+            const hn_jv *x = pass ? b : a, *y = pass ? a : b;
+            for (size_t i = 0; i < x->n; i++) {
+                char sub[512];
+                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "",
+                         x->keys[i]);
+                /* not part of what is trained */
+                if (!strcmp(sub, "source") || !strcmp(sub, "description"))
+                    continue;
+                const hn_jv *yv = hn_jv_get(y, x->keys[i]);
+                if (!yv) {
+                    size_t l = strlen(buf);
+                    snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", sub);
+                    (*n)++;
+                } else if (!pass) {
+                    json_diff(ta, &x->items[i], tb, yv, sub, buf, cap, n);
+                }
+            }
+        }
+        return;
+    }
+    size_t la = a->src_end - a->src_begin, lb = b->src_end - b->src_begin;
+    if (a->kind != b->kind || la != lb ||
+        memcmp(ta + a->src_begin, tb + b->src_begin, la)) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", path);
+        (*n)++;
+    }
+}
+
+hn_status hn_rundir_check_experiment(hn_rundir *rd, const char *now) {
+    const char *was = hn_rundir_manifest_get(rd, "experiment");
+    if (!was || !strcmp(was, "null")) return HN_OK; /* not a training run */
+    hn_jv *a = NULL, *b = NULL;
+    char what[1200];
+    snprintf(what, sizeof what, "%s/manifest.json: experiment",
+             hn_rundir_path(rd));
+    hn_status st = hn_jv_parse(was, strlen(was), what, &a);
+    if (st == HN_OK) st = hn_jv_parse(now, strlen(now), "experiment", &b);
+    if (st == HN_OK) {
+        char keys[600] = "";
+        int n = 0;
+        json_diff(was, a, now, b, "", keys, sizeof keys, &n);
+        if (n > 0)
+            st = hn_fail(HN_ERR_INVAL, "%s: --resume with a changed "
+                         "experiment (%d key%s differ%s from the run's "
+                         "manifest.json: %s); resume with the original "
+                         "experiment, or start a new run with another --out",
+                         hn_rundir_path(rd), n, n == 1 ? "" : "s",
+                         n == 1 ? "s" : "", keys);
+    }
+    hn_jv_free(a);
+    hn_jv_free(b);
+    return st;
+}

@@ -88,6 +88,10 @@ static void json_model_input(hn_jw *w, const hn_experiment *e);
 static void json_config(hn_jw *w, const hn_experiment *e);
 static void json_milestones(hn_jw *w, const hn_experiment *e);
 static void json_slim_widths(hn_jw *w, const hn_experiment *e);
+static hn_status get_search_ops(const ctx *c, hn_experiment *e);
+static hn_status get_search_target(const ctx *c, hn_experiment *e);
+static void json_search_ops(hn_jw *w, const hn_experiment *e);
+static void json_search_target(hn_jw *w, const hn_experiment *e);
 
 /* Order: the order of extraction and of the JSON echo.  Defaults and
  * ranges here are the documented ones (docs/experiment.md). */
@@ -154,6 +158,29 @@ static const key k_keys[] = {
 
     KSPEC("slim.widths", HN_FIELD_SEQ, get_slim_widths, json_slim_widths),
     KINT("slim.recalib_batches", slim.recalib_batches, 20, 0, 100000),
+
+    KSTR("search.algorithm", search.algorithm, "c1"),
+    KSTR("search.distribution", search.distribution, "multinomial"),
+    KSTR("search.share", search.share, "layer"),
+    KSPEC("search.ops", HN_FIELD_SEQ, get_search_ops, json_search_ops),
+    KSPEC("search.target", HN_FIELD_SEQ, get_search_target, json_search_target),
+    KSTR("search.metric", search.metric, "bops"),
+    KSTR("search.sigma", search.sigma, "square"),
+    KDBL("search.lambda", search.lambda, 1.0, 0, 1e6),
+    KINT("search.samples", search.samples, 20, 1, 100000),
+    KINT("search.iterations", search.iterations, 10, 1, 100000),
+    KINT("search.t_omega", search.t_omega, 1, 0, 100000),
+    KDBL("search.alpha_fraction", search.alpha_fraction, 0.5, 0.01, 0.99),
+    KINT("search.alpha_batches", search.alpha_batches, 0, 0, 100000000),
+    KDBL("search.alpha_lr", search.alpha_lr, 0.01, 1e-12, 100),
+    KDBL("search.alpha_momentum", search.alpha_momentum, 0.9, 0, 0.9999),
+    KDBL("search.alpha_lr_decay", search.alpha_lr_decay, 0.999, 0.5, 1),
+    KDBL("search.alpha_grad_clip", search.alpha_grad_clip, 10, 0, 1e9),
+    KSTR("search.alpha_init", search.alpha_init, "reference"),
+    KSTR("search.baseline", search.baseline, "none"),
+    KDBL("search.baseline_decay", search.baseline_decay, 0.9, 0, 0.9999),
+    KINT("search.final_samples", search.final_samples, 5, 0, 1000),
+    KINT("search.final_epochs", search.final_epochs, 1, 0, 100000),
 };
 
 #define N_KEYS (sizeof k_keys / sizeof k_keys[0])
@@ -424,6 +451,11 @@ void hn_experiment_defaults(hn_experiment *e) {
     e->model.depth = 20;
     e->config.kind = HN_EXP_CONFIG_FP32;
     e->config.op = (hn_op){HN_BITS_FP, HN_BITS_FP};
+    /* the paper's quantization op set and target (section 3, Alg. C.1) */
+    static const hn_op paper_ops[] = {{2, 2}, {2, 4}, {3, 3}, {8, 8}};
+    e->search.n_ops = 4;
+    memcpy(e->search.ops, paper_ops, sizeof paper_ops);
+    e->search.target = (hn_op){3, 3};
 }
 
 void hn_experiment_clear(hn_experiment *e) {
@@ -653,6 +685,66 @@ static hn_status get_slim_widths(const ctx *c, hn_experiment *e) {
     return HN_OK;
 }
 
+/* One op [b_w, b_a]: bits 1..16 or 32 (float). */
+static hn_status get_op(const hn_doc *d, const hn_node *n, const char *what,
+                        hn_op *op) {
+    int64_t b[2];
+    size_t k;
+    HN_TRY(hn_node_as_int_array(d, n, what, 1, HN_BITS_FP, b, 2, &k));
+    if (k != 2 || !valid_bits(b[0]) || !valid_bits(b[1]))
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: an op is [b_w, b_a] with bits "
+                       "in 1..%d or %d (float)", hn_doc_name(d), hn_node_line(n),
+                       what, HN_BITS_MAX, HN_BITS_FP);
+    *op = (hn_op){(int)b[0], (int)b[1]};
+    return HN_OK;
+}
+
+static hn_status get_search_ops(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "search.ops", &d);
+    if (!n) return HN_OK;
+    if (hn_node_len(n) < 1 || hn_node_len(n) > HN_MAX_OPS)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: search.ops: 1 to %d ops [b_w, b_a]",
+                       hn_doc_name(d), hn_node_line(n), HN_MAX_OPS);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[48];
+        snprintf(what, sizeof what, "search.ops[%zu]", i);
+        HN_TRY(get_op(d, hn_node_at(n, i), what, &e->search.ops[i]));
+        for (size_t j = 0; j < i; j++)
+            if (e->search.ops[j].wbits == e->search.ops[i].wbits &&
+                e->search.ops[j].abits == e->search.ops[i].abits)
+                return hn_fail(HN_ERR_SCHEMA, "%s:%d: search.ops: [%d, %d] is "
+                               "listed twice", hn_doc_name(d), hn_node_line(n),
+                               e->search.ops[i].wbits, e->search.ops[i].abits);
+    }
+    e->search.n_ops = (int)hn_node_len(n);
+    return HN_OK;
+}
+
+static hn_status get_search_target(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "search.target", &d);
+    return n ? get_op(d, n, "search.target", &e->search.target) : HN_OK;
+}
+
+static void json_search_ops(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < e->search.n_ops; i++) {
+        hn_jw_arr_begin(w);
+        hn_jw_int(w, e->search.ops[i].wbits);
+        hn_jw_int(w, e->search.ops[i].abits);
+        hn_jw_arr_end(w);
+    }
+    hn_jw_arr_end(w);
+}
+
+static void json_search_target(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    hn_jw_int(w, e->search.target.wbits);
+    hn_jw_int(w, e->search.target.abits);
+    hn_jw_arr_end(w);
+}
+
 /* Rules that relate keys to each other (after every key is read). */
 static hn_status check_relations(const ctx *c, hn_experiment *e) {
     if (!strcmp(e->data.dir, "null") || !strcmp(e->data.dir, "~")) e->data.dir[0] = 0;
@@ -676,6 +768,17 @@ static hn_status check_relations(const ctx *c, hn_experiment *e) {
     if (e->schedule.warmup_epochs >= e->train.epochs && e->schedule.warmup_epochs > 0)
         return err_at(c, "schedule.warmup_epochs", HN_ERR_RANGE,
                       "must be less than train.epochs");
+    bool in_set = false;
+    for (int i = 0; i < e->search.n_ops; i++)
+        in_set |= e->search.ops[i].wbits == e->search.target.wbits &&
+                  e->search.ops[i].abits == e->search.target.abits;
+    if (!in_set) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "[%d, %d] is not in search.ops",
+                 e->search.target.wbits, e->search.target.abits);
+        return err_at(c, given(c, "search.target") ? "search.target" : "search.ops",
+                      HN_ERR_SCHEMA, msg);
+    }
     return HN_OK;
 }
 

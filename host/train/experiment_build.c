@@ -116,3 +116,35 @@ hn_status hn_experiment_eval_loader(const hn_experiment *e,
     return hn_loader_new(d->train, d->split.val, d->split.n_val, &d->norm, &o,
                          out);
 }
+
+hn_sched hn_experiment_make_sched(const hn_experiment *e, int epochs) {
+    float lr = (float)e->optim.lr;
+    hn_sched s;
+    switch (e->schedule.name) {
+    case HN_SCHED_STEP:
+        if (e->schedule.n_milestones > 0) {
+            s = hn_sched_step(lr, e->schedule.n_milestones,
+                              e->schedule.milestones, (float)e->schedule.gamma);
+        } else {
+            int ms[HN_SCHED_MAX_MILESTONES], n = 0;
+            for (int ep = e->schedule.step_size;
+                 ep < epochs && n < HN_SCHED_MAX_MILESTONES;
+                 ep += e->schedule.step_size)
+                ms[n++] = ep;
+            s = hn_sched_step(lr, n, ms, (float)e->schedule.gamma);
+        }
+        break;
+    case HN_SCHED_COSINE:
+        s = hn_sched_cosine(lr, epochs, (float)e->schedule.min_lr);
+        break;
+    case HN_SCHED_PLATEAU:
+        s = hn_sched_plateau(lr, (float)e->schedule.factor,
+                             e->schedule.patience, 1);
+        s.threshold = (float)e->schedule.threshold;
+        break;
+    default:
+        s = hn_sched_const(lr);
+    }
+    s.warmup_epochs = e->schedule.warmup_epochs;
+    return s;
+}

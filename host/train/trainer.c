@@ -181,38 +181,6 @@ static hn_status set_epoch_stage(trainer *t, int ep, bool *final) {
     return hn_model_set_quant_layers(t->model, k);
 }
 
-static hn_sched make_sched(const hn_experiment *e) {
-    float lr = (float)e->optim.lr;
-    hn_sched s;
-    switch (e->schedule.name) {
-    case HN_SCHED_STEP:
-        if (e->schedule.n_milestones > 0) {
-            s = hn_sched_step(lr, e->schedule.n_milestones,
-                              e->schedule.milestones, (float)e->schedule.gamma);
-        } else {
-            int ms[HN_SCHED_MAX_MILESTONES], n = 0;
-            for (int ep = e->schedule.step_size;
-                 ep < e->train.epochs && n < HN_SCHED_MAX_MILESTONES;
-                 ep += e->schedule.step_size)
-                ms[n++] = ep;
-            s = hn_sched_step(lr, n, ms, (float)e->schedule.gamma);
-        }
-        break;
-    case HN_SCHED_COSINE:
-        s = hn_sched_cosine(lr, e->train.epochs, (float)e->schedule.min_lr);
-        break;
-    case HN_SCHED_PLATEAU:
-        s = hn_sched_plateau(lr, (float)e->schedule.factor,
-                             e->schedule.patience, 1);
-        s.threshold = (float)e->schedule.threshold;
-        break;
-    default:
-        s = hn_sched_const(lr);
-    }
-    s.warmup_epochs = e->schedule.warmup_epochs;
-    return s;
-}
-
 /* ---- checkpoints ------------------------------------------------------- */
 
 static char *history_json(const trainer *t) {
@@ -432,69 +400,6 @@ static hn_status check_train_split(const trainer *t) {
 
 /* Dotted paths of the members that differ between two experiment JSON
  * values, appended to buf. */
-static void json_diff(const char *ta, const hn_jv *a, const char *tb,
-                      const hn_jv *b, const char *path, char *buf, size_t cap,
-                      int *n) {
-    if (a->kind == HN_JV_OBJ && b->kind == HN_JV_OBJ) {
-        for (int pass = 0; pass < 2; pass++) {
-            const hn_jv *x = pass ? b : a, *y = pass ? a : b;
-            for (size_t i = 0; i < x->n; i++) {
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "",
-                         x->keys[i]);
-                /* not part of what is trained */
-                if (!strcmp(sub, "source") || !strcmp(sub, "description"))
-                    continue;
-                const hn_jv *yv = hn_jv_get(y, x->keys[i]);
-                if (!yv) {
-                    size_t l = strlen(buf);
-                    snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", sub);
-                    (*n)++;
-                } else if (!pass) {
-                    json_diff(ta, &x->items[i], tb, yv, sub, buf, cap, n);
-                }
-            }
-        }
-        return;
-    }
-    size_t la = a->src_end - a->src_begin, lb = b->src_end - b->src_begin;
-    if (a->kind != b->kind || la != lb ||
-        memcmp(ta + a->src_begin, tb + b->src_begin, la)) {
-        size_t l = strlen(buf);
-        snprintf(buf + l, cap - l, "%s%s", *n ? ", " : "", path);
-        (*n)++;
-    }
-}
-
-/* A resumed run continues the experiment it started with: the checkpoints
- * (and the manifest) belong to it, so any change would give a result that
- * no single experiment produces. */
-static hn_status check_same_experiment(hn_rundir *rd, const char *now) {
-    const char *was = hn_rundir_manifest_get(rd, "experiment");
-    if (!was || !strcmp(was, "null")) return HN_OK; /* not a training run */
-    hn_jv *a = NULL, *b = NULL;
-    char what[1200];
-    snprintf(what, sizeof what, "%s/manifest.json: experiment",
-             hn_rundir_path(rd));
-    hn_status st = hn_jv_parse(was, strlen(was), what, &a);
-    if (st == HN_OK) st = hn_jv_parse(now, strlen(now), "experiment", &b);
-    if (st == HN_OK) {
-        char keys[600] = "";
-        int n = 0;
-        json_diff(was, a, now, b, "", keys, sizeof keys, &n);
-        if (n > 0)
-            st = hn_fail(HN_ERR_INVAL, "%s: --resume with a changed "
-                         "experiment (%d key%s differ%s from the run's "
-                         "manifest.json: %s); resume with the original "
-                         "experiment, or start a new run with another --out",
-                         hn_rundir_path(rd), n, n == 1 ? "" : "s",
-                         n == 1 ? "s" : "", keys);
-    }
-    hn_jv_free(a);
-    hn_jv_free(b);
-    return st;
-}
-
 /* ---- the run ------------------------------------------------------------ */
 
 static hn_status train_epoch(trainer *t, int epoch, float lr, int progress,
@@ -559,7 +464,7 @@ static hn_status run(trainer *t, const hn_train_opts *o, hn_rundir *rd,
                      hn_train_result *r) {
     const hn_experiment *e = t->e;
     double t_run = hn_now();
-    t->sched = make_sched(e);
+    t->sched = hn_experiment_make_sched(e, e->train.epochs);
     t->hist = calloc((size_t)e->train.epochs + 1, sizeof *t->hist);
     if (!t->hist) return hn_fail(HN_ERR_NOMEM, "out of memory");
     t->best_val_acc = -1.0;
@@ -776,7 +681,7 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
     char *exp_json = NULL;
     if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
     if (st == HN_OK && hn_rundir_resumed(rd))
-        st = check_same_experiment(rd, exp_json);
+        st = hn_rundir_check_experiment(rd, exp_json);
     /* fails when checkpoints exist but none loads */
     t.resume_epoch = -1;
     if (st == HN_OK && hn_rundir_resumed(rd))

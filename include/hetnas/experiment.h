@@ -122,6 +122,35 @@ typedef struct hn_experiment {
         int n_widths;                   /* 0 = not slimmable */
         int recalib_batches;            /* BN recalibration batches, 20 */
     } slim;
+
+    /* hetnas search (docs/search.md): names are checked by the search
+     * layer's parsers (hn_dist_kind_parse, hn_closs_sigma_parse, ...)
+     * before any training. */
+    struct {
+        char algorithm[16];      /* c1 (quantization search, Alg. C.1) */
+        char distribution[16];   /* multinomial (default) | binomial */
+        char share[16];          /* layer (default) | stage */
+        hn_op ops[HN_MAX_OPS];   /* the op set T, default the paper's */
+        int n_ops;
+        hn_op target;            /* target homogeneous op, default (3,3) */
+        char metric[16];         /* bops (default) | macs */
+        char sigma[16];          /* square (default, the reference code) */
+        double lambda;           /* 1 */
+        int samples;             /* |S| per alpha step, 20 */
+        int iterations;          /* outer iterations (weights, then alphas) */
+        int t_omega;             /* weight epochs per iteration, 1 */
+        double alpha_fraction;   /* share of the train split for T_alpha, 0.5 */
+        int alpha_batches;       /* alpha steps per iteration, 0 = all of T_alpha */
+        double alpha_lr;         /* 0.01 */
+        double alpha_momentum;   /* 0.9 */
+        double alpha_lr_decay;   /* per alpha step, 0.999 */
+        double alpha_grad_clip;  /* global L2 norm, 10; 0 = off */
+        char alpha_init[16];     /* uniform | reference (default) */
+        char baseline[16];       /* none (eq. 3 as stated, default) | ema | loo */
+        double baseline_decay;   /* ema, 0.9 */
+        int final_samples;       /* K sampled configurations evaluated at the end, 5 */
+        int final_epochs;        /* fine-tune epochs of each final configuration, 1 */
+    } search;
 } hn_experiment;
 
 /* All defaults (name "experiment"). */
@@ -172,6 +201,11 @@ hn_status hn_experiment_train_loader(const hn_experiment *e,
 hn_status hn_experiment_eval_loader(const hn_experiment *e,
                                     const hn_exp_data *d, bool test,
                                     hn_loader **out);
+
+/* The learning-rate schedule of the experiment's `schedule` section over
+ * `epochs` epochs (train.epochs for `hetnas train`; a search passes its own
+ * count of weight epochs). */
+hn_sched hn_experiment_make_sched(const hn_experiment *e, int epochs);
 
 /* Every key with its type and range, one per line (for --help). */
 void hn_experiment_print_keys(FILE *f);

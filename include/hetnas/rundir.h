@@ -67,6 +67,12 @@ hn_status hn_rundir_manifest_set(hn_rundir *rd, const char *key,
 /* Raw JSON text of a manifest member (of the earlier run when resuming),
  * NULL when absent.  Valid until the next call on rd. */
 const char *hn_rundir_manifest_get(hn_rundir *rd, const char *key);
+/* A resumed run continues the experiment it started with: the checkpoints
+ * (and the manifest) belong to it, so any change would give a result that
+ * no single experiment produces.  HN_ERR_INVAL listing the keys of `now`
+ * (the experiment as JSON) that differ from the manifest's "experiment"
+ * ("source" and "description" may differ); OK for a manifest without one. */
+hn_status hn_rundir_check_experiment(hn_rundir *rd, const char *now);
 /* End time and final status ("finished", "failed", "stopped", ...). */
 hn_status hn_rundir_finish(hn_rundir *rd, const char *status);
 

@@ -1,0 +1,88 @@
+/* hetnas search: the configuration search (search.h, docs/search.md). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "hetnas/experiment.h"
+#include "hetnas/search.h"
+
+static const char *k_search_usage =
+    "usage: hetnas search EXP.yaml [--set key=value]... [--out DIR] [--resume]\n"
+    "                     [--progress|--no-progress] [--quiet]\n"
+    "Searches per-filter bit widths under a complexity target (the experiment's\n"
+    "`search` section, docs/search.md): the weights train on a configuration\n"
+    "sampled every batch, the distribution by the score-function estimator.\n"
+    "Ends with the expected configuration and search.final_samples sampled\n"
+    "ones fine-tuned, validated and tested once.  --resume continues a killed\n"
+    "search exactly.\n";
+
+int hn_cmd_search(int argc, char **argv) {
+    const char *cmd = "search", *exp_path = NULL;
+    const char *sets[HN_ARG_MAX_SETS];
+    int n_sets = 0;
+    hn_search_opts o = hn_search_opts_default();
+    o.argc = argc;
+    o.argv = argv;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--out")) {
+            if (!(o.run_dir = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--resume")) {
+            o.mode = HN_RUNDIR_RESUME;
+        } else if (!strcmp(a, "--progress")) {
+            o.progress = 1;
+        } else if (!strcmp(a, "--no-progress")) {
+            o.progress = 0;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = true;
+        } else {
+            int rc = hn_arg_experiment(cmd, k_search_usage, argc, argv, &i,
+                                       &exp_path, sets, &n_sets);
+            if (rc) return rc == HN_ARG_HELP ? 0 : rc;
+        }
+    }
+    if (!exp_path) {
+        fprintf(stderr, "hetnas search: give an experiment file\n%s", k_search_usage);
+        return 2;
+    }
+    hn_experiment e;
+    hn_status st = hn_experiment_load(exp_path, sets, n_sets, &e);
+    if (st == HN_OK) st = hn_search_validate(&e);
+    if (st != HN_OK) {
+        hn_experiment_clear(&e);
+        return hn_arg_fail(cmd, st);
+    }
+    hn_search_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        hn_experiment_clear(&e);
+        fprintf(stderr, "hetnas search: out of memory\n");
+        return 1;
+    }
+    st = hn_search_run(&e, &o, r);
+    hn_experiment_clear(&e);
+    if (st != HN_OK) {
+        hn_arg_report(cmd);
+        int rc = r->iterations > 0 ? 1 : hn_arg_exit_code(st);
+        free(r);
+        return rc;
+    }
+    if (!o.quiet) {
+        printf("search %s: %d iterations, %.1f s\n", r->run_dir, r->iterations,
+               r->seconds);
+        printf("%-10s %14s %8s %8s %8s  %s\n", "config", "cost", "x target",
+               "val %", "test %", "file");
+        for (int i = 0; i < r->n_found; i++) {
+            const hn_search_found *f = &r->found[i];
+            printf("%-10s %14.6g %8.3f %8.2f %8.2f  %s\n", f->name, f->cost,
+                   f->cost_ratio, 100 * f->val_acc, 100 * f->test_acc,
+                   f->config_path);
+        }
+        printf("target cost %.6g; per-step logs: %s/steps.csv, alpha.csv, "
+               "log.jsonl\n", r->target_cost, r->run_dir);
+    }
+    free(r);
+    return 0;
+}
