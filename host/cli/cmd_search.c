@@ -72,14 +72,20 @@ int hn_cmd_search(int argc, char **argv) {
     if (!o.quiet) {
         printf("search %s: %d iterations, %.1f s\n", r->run_dir, r->iterations,
                r->seconds);
-        printf("%-10s %14s %8s %8s %8s  %s\n", "config", "cost", "x target",
-               "val %", "test %", "file");
+        printf("%-12s %12s %8s %7s %9s %7s  %s\n", "config", "cost", "x target",
+               "val %", "vs line", "test %", "file");
         for (int i = 0; i < r->n_found; i++) {
             const hn_search_found *f = &r->found[i];
-            printf("%-10s %14.6g %8.3f %8.2f %8.2f  %s\n", f->name, f->cost,
-                   f->cost_ratio, 100 * f->val_acc, 100 * f->test_acc,
+            char vs[16] = "-";
+            if (!f->homogeneous && !isnan(f->line_val_acc))
+                snprintf(vs, sizeof vs, "%+.2f", 100 * (f->val_acc - f->line_val_acc));
+            printf("%-12s %12.6g %8.3f %7.2f %9s %7.2f  %s\n", f->name, f->cost,
+                   f->cost_ratio, 100 * f->val_acc, vs, 100 * f->test_acc,
                    f->config_path);
         }
+        printf("vs line: validation accuracy minus the homogeneous configurations'\n"
+               "(same fine-tuning) interpolated at equal cost; one training each,\n"
+               "so differences of a few tenths are within noise (docs/search.md).\n");
         printf("target cost %.6g; per-step logs: %s/steps.csv, alpha.csv, "
                "log.jsonl\n", r->target_cost, r->run_dir);
     }

@@ -579,20 +579,34 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
      * resumed run draws the same ones */
     hn_rng cr;
     hn_rng_seed(&cr, e->seed, 0xf0d);
+    /* the expected configuration, K samples, then (search.final_homogeneous)
+     * every op of the set as a homogeneous configuration, all given the same
+     * fine-tuning from the searched weights: a line to compare against at
+     * equal training */
     int K = e->search.final_samples;
-    if (K + 1 > HN_SEARCH_MAX_FOUND) K = HN_SEARCH_MAX_FOUND - 1;
+    int H = e->search.final_homogeneous ? q->n_ops : 0;
+    if (1 + K + H > HN_SEARCH_MAX_FOUND)
+        return hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
+                       "configurations are evaluated at the end",
+                       HN_SEARCH_MAX_FOUND);
     hn_status st = HN_OK;
-    for (int i = 0; i <= K && st == HN_OK; i++) {
+    for (int i = 0; i < 1 + K + H && st == HN_OK; i++) {
         hn_config *c = NULL;
-        st = i == 0 ? hn_dist_expected(q->dist, q->arch, &c)
-                    : hn_dist_sample(q->dist, q->arch, &cr, &c);
-        if (st != HN_OK) break;
         hn_search_found *f = &r->found[r->n_found];
         memset(f, 0, sizeof *f);
-        if (i == 0)
+        if (i == 0) {
+            st = hn_dist_expected(q->dist, q->arch, &c);
             snprintf(f->name, sizeof f->name, "expected");
-        else
+        } else if (i <= K) {
+            st = hn_dist_sample(q->dist, q->arch, &cr, &c);
             snprintf(f->name, sizeof f->name, "sample_%d", i);
+        } else {
+            hn_op op = e->search.ops[i - 1 - K];
+            st = hn_config_homogeneous(q->arch, op, &c);
+            snprintf(f->name, sizeof f->name, "homo_w%da%d", op.wbits, op.abits);
+            f->homogeneous = true;
+        }
+        if (st != HN_OK) break;
         char rel[80];
         snprintf(rel, sizeof rel, "found/%s.yaml", f->name);
         st = hn_rundir_file(q->rd, rel, f->config_path, sizeof f->config_path);
@@ -663,7 +677,43 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
         r->found[i].test_acc = atof(t.cells[i * t.n_cols + ct]);
     }
     hn_csv_table_free(&t);
+    hn_search_homogeneous_line(r);
     return HN_OK;
+}
+
+/* Piecewise-linear interpolation of the homogeneous points' validation
+ * accuracy in cost (clamped at the ends); NAN without two distinct costs. */
+static double line_at(const hn_search_result *r, double cost) {
+    double bx[HN_SEARCH_MAX_FOUND], by[HN_SEARCH_MAX_FOUND];
+    int n = 0;
+    for (int i = 0; i < r->n_found; i++)
+        if (r->found[i].homogeneous) {
+            int j = n++;
+            while (j > 0 && bx[j - 1] > r->found[i].cost) {
+                bx[j] = bx[j - 1];
+                by[j] = by[j - 1];
+                j--;
+            }
+            bx[j] = r->found[i].cost;
+            by[j] = r->found[i].val_acc;
+        }
+    if (n < 2 || bx[n - 1] <= bx[0]) return NAN;
+    if (cost <= bx[0]) return by[0];
+    if (cost >= bx[n - 1]) return by[n - 1];
+    for (int i = 1; i < n; i++)
+        if (cost <= bx[i]) {
+            if (bx[i] <= bx[i - 1]) return by[i];
+            double t = (cost - bx[i - 1]) / (bx[i] - bx[i - 1]);
+            return by[i - 1] + t * (by[i] - by[i - 1]);
+        }
+    return by[n - 1];
+}
+
+void hn_search_homogeneous_line(hn_search_result *r) {
+    for (int i = 0; i < r->n_found; i++)
+        r->found[i].line_val_acc = r->found[i].homogeneous
+                                       ? r->found[i].val_acc
+                                       : line_at(r, r->found[i].cost);
 }
 
 /* ---- the run ------------------------------------------------------------------ */

@@ -181,6 +181,7 @@ static const key k_keys[] = {
     KDBL("search.baseline_decay", search.baseline_decay, 0.9, 0, 0.9999),
     KINT("search.final_samples", search.final_samples, 5, 0, 1000),
     KINT("search.final_epochs", search.final_epochs, 1, 0, 100000),
+    KBOOL("search.final_homogeneous", search.final_homogeneous, 1),
 };
 
 #define N_KEYS (sizeof k_keys / sizeof k_keys[0])

@@ -150,6 +150,7 @@ typedef struct hn_experiment {
         double baseline_decay;   /* ema, 0.9 */
         int final_samples;       /* K sampled configurations evaluated at the end, 5 */
         int final_epochs;        /* fine-tune epochs of each final configuration, 1 */
+        bool final_homogeneous;  /* also each op as a homogeneous configuration, true */
     } search;
 } hn_experiment;
 

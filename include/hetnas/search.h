@@ -36,6 +36,9 @@ typedef struct hn_search_found {
     double cost;          /* search.metric of the configuration */
     double cost_ratio;    /* cost / cost(target) */
     double val_acc, test_acc;
+    bool homogeneous;     /* one op of the set on every filter */
+    double line_val_acc;  /* the homogeneous points' val accuracy
+                             interpolated at this cost (NAN: < 2 points) */
 } hn_search_found;
 
 #define HN_SEARCH_MAX_FOUND 64
@@ -49,15 +52,19 @@ typedef struct hn_search_result {
     hn_search_found found[HN_SEARCH_MAX_FOUND];
 } hn_search_result;
 
+/* Fills found[].line_val_acc from the homogeneous entries. */
+void hn_search_homogeneous_line(hn_search_result *r);
+
 /* Checks the experiment's `search` section against the model and the
  * other keys (algorithm, names, op set and target, sizes), errors naming
  * the key; no data is read. */
 hn_status hn_search_validate(const hn_experiment *e);
 
 /* Runs (or resumes) the search into its run directory and evaluates the
- * expected configuration and search.final_samples sampled ones: each
- * fine-tuned search.final_epochs epochs from the searched weights, then
- * validation and the test set once. */
+ * expected configuration, search.final_samples sampled ones and (with
+ * search.final_homogeneous) each op of the set as a homogeneous
+ * configuration: each fine-tuned search.final_epochs epochs from the
+ * searched weights, then validation and the test set once. */
 hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
                         hn_search_result *r);
 
