@@ -165,7 +165,13 @@ static hn_status dconv_build(dbucket *c) {
     return HN_OK;
 }
 
-static int pad_c(int c) { return c <= 8 ? c : (c + 7) / 8 * 8; }
+static int g_no_buckets; /* exact geometries (benchmarks compare both) */
+
+void hn_dconv_set_buckets(int on) { g_no_buckets = !on; }
+
+static int pad_c(int c) {
+    return g_no_buckets || c <= 8 ? c : (c + 7) / 8 * 8;
+}
 
 static void bucket_free(dbucket *b) {
     dprim_free(&b->fwd);
@@ -412,6 +418,7 @@ hn_status hn_dconv_bwd_weights(hn_dconv *c, const float *x, const float *dy,
 #else /* !HN_HAVE_DNNL */
 
 int hn_dconv_n_buckets(void) { return 0; }
+void hn_dconv_set_buckets(int on) { (void)on; }
 
 int hn_dconv_available(void) { return 0; }
 hn_status hn_dconv_new(const hn_conv_geom *g, int bwd_data, hn_dconv **out) {
