@@ -277,8 +277,15 @@ static float *scratch(int i, size_t n) {
     return g_pad[i];
 }
 
+#ifdef _OPENMP
+#define OMP_FOR _Pragma("omp parallel for schedule(static)")
+#else
+#define OMP_FOR
+#endif
+
 /* (P, c) -> (P, cp), zero tail channels. */
 static void pad_rows(const float *src, size_t P, int c, int cp, float *dst) {
+    OMP_FOR
     for (size_t p = 0; p < P; p++) {
         memcpy(dst + p * cp, src + p * c, sizeof(float) * (size_t)c);
         memset(dst + p * cp + c, 0, sizeof(float) * (size_t)(cp - c));
@@ -287,6 +294,7 @@ static void pad_rows(const float *src, size_t P, int c, int cp, float *dst) {
 
 /* (P, cp) -> (P, c). */
 static void unpad_rows(const float *src, size_t P, int c, int cp, float *dst) {
+    OMP_FOR
     for (size_t p = 0; p < P; p++)
         memcpy(dst + p * c, src + p * cp, sizeof(float) * (size_t)c);
 }
