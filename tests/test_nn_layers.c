@@ -144,7 +144,11 @@ static void test_conv_dnnl_matches_ref(void **st) {
                               {2, 7, 7, 5, 7, 3, 1, 1},  {2, 8, 8, 3, 16, 3, 1, 1},
                               /* Fashion-MNIST shapes: 1 channel, odd sizes */
                               {2, 28, 28, 1, 16, 3, 1, 1}, {2, 14, 14, 16, 32, 3, 2, 1},
-                              {2, 7, 7, 32, 64, 1, 2, 0}};
+                              {2, 7, 7, 32, 64, 1, 2, 0},
+                              /* widths of sampled configurations: padded to
+                               * a bucket (channels > 8 to a multiple of 8) */
+                              {2, 8, 8, 13, 21, 3, 1, 1}, {2, 8, 8, 9, 30, 3, 2, 1},
+                              {3, 6, 6, 37, 17, 1, 2, 0}, {2, 5, 5, 3, 11, 3, 1, 1}};
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
         hn_conv_geom g = geom_of(&cases[t]);
         size_t xs = (size_t)g.n * g.h * g.w * g.cin, ws = (size_t)g.cout * g.cin * g.k * g.k;
@@ -167,6 +171,23 @@ static void test_conv_dnnl_matches_ref(void **st) {
         free(x); free(w); free(dy); free(y1); free(y2); free(dx1); free(dx2);
         free(dw1); free(dw2);
     }
+}
+
+/* Geometries in one bucket share its primitives: sampling widths 17..24
+ * creates one primitive set, not eight. */
+static void test_dconv_buckets_shared(void **st) {
+    (void)st;
+    if (!hn_dconv_available()) skip();
+    int before = hn_dconv_n_buckets();
+    hn_dconv *c[8];
+    for (int i = 0; i < 8; i++) {
+        hn_conv_geom g = {.n = 2, .h = 6, .w = 6, .cin = 17 + i, .cout = 24 - i,
+                          .k = 3, .stride = 1, .pad = 1};
+        hn_conv_geom_finish(&g);
+        assert_int_equal(hn_dconv_new(&g, 1, &c[i]), HN_OK);
+    }
+    assert_int_equal(hn_dconv_n_buckets(), before + 1);
+    for (int i = 0; i < 8; i++) hn_dconv_free(c[i]);
 }
 
 /* ---- batch norm (train), ReLU, residual add ------------------------------- */
@@ -471,6 +492,7 @@ int main(void) {
         cmocka_unit_test(test_conv_golden),
         cmocka_unit_test(test_conv_grad),
         cmocka_unit_test(test_conv_dnnl_matches_ref),
+        cmocka_unit_test(test_dconv_buckets_shared),
         cmocka_unit_test(test_bn_stats_values),
         cmocka_unit_test(test_bn_grad),
         cmocka_unit_test(test_residual_unequal_widths),

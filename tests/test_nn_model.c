@@ -665,6 +665,35 @@ static void test_recal_per_op_other_bank(void **st) {
     hn_config_free(c); hn_model_free(m); hn_arch_free(a);
 }
 
+/* A slimmable model built for an undeclared width trains that width's
+ * statistics in the recalibration set: valid from the start (a run resumed
+ * after its last epoch evaluates without training first). */
+static void test_bn_valid_built_width(void **st) {
+    (void)st;
+    hn_arch *a = small_arch(1.0);
+    hn_op fp = {HN_BITS_FP, HN_BITS_FP};
+    hn_config *odd = NULL, *half = NULL, *other = NULL;
+    assert_int_equal(hn_config_width_mult(a, 0.75, fp, &odd), HN_OK);
+    assert_int_equal(hn_config_width_mult(a, 0.5, fp, &half), HN_OK);
+    assert_int_equal(hn_config_width_mult(a, 0.6, fp, &other), HN_OK);
+    hn_model_opts o = hn_model_opts_default();
+    o.n_bn_widths = 2;
+    o.bn_widths[0] = 0.5;
+    o.bn_widths[1] = 1.0;
+    hn_model *m = NULL;
+    assert_int_equal(hn_model_new(a, odd, &o, &m), HN_OK);
+    assert_int_equal(hn_model_bn_set(m), -1);
+    assert_true(hn_model_bn_stats_valid(m));
+    assert_int_equal(hn_model_set_config(m, half), HN_OK);
+    assert_true(hn_model_bn_stats_valid(m));
+    assert_int_equal(hn_model_set_config(m, odd), HN_OK); /* kept */
+    assert_true(hn_model_bn_stats_valid(m));
+    assert_int_equal(hn_model_set_config(m, other), HN_OK); /* re-copied */
+    assert_false(hn_model_bn_stats_valid(m));
+    hn_config_free(odd); hn_config_free(half); hn_config_free(other);
+    hn_model_free(m); hn_arch_free(a);
+}
+
 /* Train forwards with frozen statistics leave them bit for bit; the BN
  * snapshot restores every set after a recalibration. */
 static void test_bn_freeze_snapshot(void **st) {
@@ -737,6 +766,7 @@ int main(void) {
         cmocka_unit_test(test_recal_touches_only_active),
         cmocka_unit_test(test_recal_per_op_other_bank),
         cmocka_unit_test(test_bn_freeze_snapshot),
+        cmocka_unit_test(test_bn_valid_built_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

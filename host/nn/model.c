@@ -358,6 +358,10 @@ hn_status hn_model_new(const hn_arch *arch, const hn_config *config,
         hn_config_free(c);
     }
     if (s != HN_OK) goto fail;
+    /* the set in use holds (will be trained to) this configuration's
+     * statistics, also when it is the recalibration set */
+    for (int l = 0; l < m->L; l++)
+        m->stat_widths[(size_t)m->cur_bn * m->L + l] = m->ly[l].cout_a;
     *out = m;
     return HN_OK;
 fail:

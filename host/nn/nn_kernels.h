@@ -31,6 +31,12 @@ typedef struct hn_dconv hn_dconv;
 int hn_dconv_available(void);
 hn_status hn_dconv_new(const hn_conv_geom *g, int bwd_data, hn_dconv **out);
 void hn_dconv_free(hn_dconv *c);
+/* Primitive sets alive (shared by geometries padded to the same bucket:
+ * channels > 8 rounded up to a multiple of 8). */
+int hn_dconv_n_buckets(void);
+/* Buckets on (default) or off (exact geometries, for bench/sample_step);
+ * applies to hn_dconv objects created afterwards. */
+void hn_dconv_set_buckets(int on);
 hn_status hn_dconv_fwd(hn_dconv *c, const float *x, const float *wt, float *y);
 hn_status hn_dconv_bwd_data(hn_dconv *c, const float *dy, const float *wt,
                             float *dx);

@@ -129,9 +129,9 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
 void hn_model_bn_recalibrate_begin(hn_model *m);
 void hn_model_bn_recalibrate_end(hn_model *m);
 /* 1 when the running statistics in use were estimated at the current
- * widths: a declared switchable-BN width, for a model without switchable BN
- * the widths of the configuration given to hn_model_new, or the widths of
- * the set's last recalibration or train forward with updates on; 0 when an
+ * widths: a declared switchable-BN width, the configuration given to
+ * hn_model_new (the set it uses), or the widths of the set's last
+ * recalibration or train forward with updates on; 0 when an
  * eval forward would use another width's statistics (recalibrate first). */
 int hn_model_bn_stats_valid(const hn_model *m);
 
