@@ -45,14 +45,18 @@ alpha = list(csv.DictReader(open(d + "/alpha.csv")))
 assert len(steps) == len(alpha) == its[-1]["alpha_steps"] > 0, (len(steps), len(alpha))
 assert [int(r["step"]) for r in steps] == list(range(len(steps)))
 found = list(csv.DictReader(open(d + "/found.csv")))
-assert [r["name"] for r in found] == ["expected", "sample_1", "sample_2"], found
+assert [r["name"] for r in found] == ["expected", "sample_1", "sample_2", "homo_w2a2",
+                                     "homo_w2a4", "homo_w3a3", "homo_w8a8"], found
 for r in found:
     assert 0 <= float(r["test_acc"]) <= 1 and float(r["cost"]) > 0
 # the alpha rate decays by 0.999 per step
 lr = [float(r["alpha_lr"]) for r in steps]
 assert abs(lr[1] / lr[0] - 0.999) < 1e-12
 m = json.load(open(d + "/manifest.json"))
-assert len(m["results"]) == 3
+assert len(m["results"]) == 7
+# the homogeneous target costs exactly the target
+t = [r for r in found if r["name"] == "homo_w3a3"][0]
+assert abs(float(t["cost_ratio"]) - 1) < 1e-12
 PYEOF
 
 # Kill after the first iteration's checkpoint, then resume.
