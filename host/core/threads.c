@@ -60,7 +60,12 @@ int hn_threads_available(int sample_ms) {
 
 int hn_threads_apply(int requested) {
     int n = requested;
-    if (n <= 0) {
+    const char *env = getenv("OMP_NUM_THREADS");
+    if (n <= 0 && env && atoi(env) > 0) {
+        /* the user (or a job scheduler such as mpirun/srun) chose it */
+        n = atoi(env);
+        HN_INFO("threads: 0 -> %d (OMP_NUM_THREADS)", n);
+    } else if (n <= 0) {
         n = hn_threads_available(100);
         HN_INFO("threads: 0 -> %d (%d CPUs, the rest busy with other work)", n,
                 hn_threads_cpus());

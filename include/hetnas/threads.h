@@ -23,7 +23,8 @@ int hn_threads_cpus(void);
  * (rounded), at least 1.  Without /proc/stat: hn_threads_cpus(). */
 int hn_threads_available(int sample_ms);
 
-/* requested > 0: requested.  0: hn_threads_available(100), logged at info
+/* requested > 0: requested.  0: OMP_NUM_THREADS when it is set (a job
+ * scheduler's choice), else hn_threads_available(100); logged at info
  * level with what was seen.  Sets OpenMP's thread count when built with it
  * and returns the count used.  A count chosen from the load may differ
  * between runs: reproducible runs fix train.threads. */
