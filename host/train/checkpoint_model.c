@@ -1,5 +1,7 @@
 /* Model parameters and optimizer state <-> checkpoint tensors, by name. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hetnas/checkpoint.h"
@@ -20,7 +22,7 @@ hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m) {
         param_shape(&p, shape);
         HN_TRY(hn_ckpt_writer_add(w, p.name, HN_DT_F32, p.ndim, shape, p.data));
     }
-    return HN_OK;
+    return hn_ckpt_writer_meta(w, HN_CKPT_QUANT_KEY, HN_CKPT_QUANT_CONTRACT);
 }
 
 /* The optimizer's tensors are the model's parameters with a gradient, in
@@ -94,6 +96,25 @@ hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
                 return hn_fail(HN_ERR_FORMAT, "%s: no tensor '%s' (the model's "
                                "parameter; checkpoint of a different model or "
                                "weight_sharing?)", hn_ckpt_path(c), p.name);
+            continue;
+        }
+        const hn_ckpt_tensor *t = hn_ckpt_find(c, p.name);
+        size_t nl = strlen(p.name);
+        if (p.kind == HN_PARAM_CLAMP && p.numel == 1 && t->numel > 1 &&
+            t->dtype == HN_DT_F32 && nl > 10 &&
+            strcmp(p.name + nl - 10, ".act_clamp") == 0) {
+            /* A per-channel activation clamp of quantization contract 1:
+             * the tensor's clamp becomes the largest channel clamp (no
+             * channel clips earlier than it did; docs/nn.md). */
+            float *v = malloc(sizeof(float) * (size_t)t->numel);
+            if (!v) return hn_fail(HN_ERR_NOMEM, "%s", p.name);
+            memcpy(v, t->data, sizeof(float) * (size_t)t->numel);
+            float a = 0.0f;
+            for (int64_t j = 0; j < t->numel; j++)
+                if (fabsf(v[j]) > a) a = fabsf(v[j]);
+            free(v);
+            p.data[0] = a;
+            got++;
             continue;
         }
         int64_t shape[HN_CKPT_MAX_DIMS];
