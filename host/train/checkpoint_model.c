@@ -22,7 +22,10 @@ hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m) {
         param_shape(&p, shape);
         HN_TRY(hn_ckpt_writer_add(w, p.name, HN_DT_F32, p.ndim, shape, p.data));
     }
-    return hn_ckpt_writer_meta(w, HN_CKPT_QUANT_KEY, HN_CKPT_QUANT_CONTRACT);
+    HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_QUANT_KEY, HN_CKPT_QUANT_CONTRACT));
+    if (hn_model_has_input_norm(m))
+        HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_INPUT_KEY, HN_CKPT_INPUT_U8));
+    return HN_OK;
 }
 
 /* The optimizer's tensors are the model's parameters with a gradient, in
@@ -98,22 +101,7 @@ hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
                                "weight_sharing?)", hn_ckpt_path(c), p.name);
             continue;
         }
-        const hn_ckpt_tensor *t = hn_ckpt_find(c, p.name);
-        size_t nl = strlen(p.name);
-        if (p.kind == HN_PARAM_CLAMP && p.numel == 1 && t->numel > 1 &&
-            t->dtype == HN_DT_F32 && nl > 10 &&
-            strcmp(p.name + nl - 10, ".act_clamp") == 0) {
-            /* A per-channel activation clamp of quantization contract 1:
-             * the tensor's clamp becomes the largest channel clamp (no
-             * channel clips earlier than it did; docs/nn.md). */
-            float *v = malloc(sizeof(float) * (size_t)t->numel);
-            if (!v) return hn_fail(HN_ERR_NOMEM, "%s", p.name);
-            memcpy(v, t->data, sizeof(float) * (size_t)t->numel);
-            float a = 0.0f;
-            for (int64_t j = 0; j < t->numel; j++)
-                if (fabsf(v[j]) > a) a = fabsf(v[j]);
-            free(v);
-            p.data[0] = a;
+        if (hn_ckpt_convert_act_clamp(hn_ckpt_find(c, p.name), &p)) {
             got++;
             continue;
         }
@@ -123,5 +111,31 @@ hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
         got++;
     }
     if (n_loaded) *n_loaded = got;
-    return HN_OK;
+    return hn_ckpt_fold_input(c, m);
+}
+
+bool hn_ckpt_convert_act_clamp(const hn_ckpt_tensor *t, struct hn_param *p) {
+    size_t nl = strlen(p->name);
+    if (!t || p->kind != HN_PARAM_CLAMP || p->numel != 1 || t->numel <= 1 ||
+        t->dtype != HN_DT_F32 || nl <= 10 ||
+        strcmp(p->name + nl - 10, ".act_clamp") != 0)
+        return false;
+    /* A per-channel activation clamp of quantization contract 1: the
+     * tensor's clamp becomes the largest channel clamp (no channel clips
+     * earlier than it did; docs/nn.md). */
+    float a = 0.0f;
+    for (int64_t j = 0; j < t->numel; j++) {
+        float v;
+        memcpy(&v, (const char *)t->data + (size_t)j * sizeof v, sizeof v);
+        if (fabsf(v) > a) a = fabsf(v);
+    }
+    p->data[0] = a;
+    return true;
+}
+
+hn_status hn_ckpt_fold_input(const hn_ckpt *c, hn_model *m) {
+    const char *in = hn_ckpt_meta(c, HN_CKPT_INPUT_KEY);
+    if (!hn_model_has_input_norm(m) || (in && !strcmp(in, HN_CKPT_INPUT_U8)))
+        return HN_OK;
+    return hn_model_fold_input_norm(m);
 }

@@ -132,6 +132,7 @@ static hn_status build_common(trainer *t, const hn_experiment *e) {
     HN_TRY(hn_experiment_make_config(e, t->arch, &t->cfg));
     hn_model_opts mo = model_opts(e);
     HN_TRY(hn_model_new(t->arch, t->cfg, &mo, &t->model));
+    hn_model_set_input_norm(t->model, t->norm.mean, t->norm.std); /* 8-bit input */
     t->batch = e->data.batch_size > e->data.eval_batch_size
                    ? e->data.batch_size
                    : e->data.eval_batch_size;
@@ -484,6 +485,7 @@ static hn_status load_init(trainer *t, const char *path) {
         hn_param p = hn_model_param(t->model, i);
         const hn_ckpt_tensor *x = hn_ckpt_find(c, p.name);
         if (!x) continue;
+        if (hn_ckpt_convert_act_clamp(x, &p)) { loaded++; continue; }
         if (x->dtype != HN_DT_F32) {
             st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' is %s, expected F32",
                          path, p.name, hn_dtype_name(x->dtype));
@@ -503,6 +505,7 @@ static hn_status load_init(trainer *t, const char *path) {
         loaded++;
         sliced += (size_t)x->numel != p.numel;
     }
+    if (st == HN_OK && loaded > 0) st = hn_ckpt_fold_input(c, t->model);
     hn_ckpt_free(c);
     HN_TRY(st);
     if (loaded == 0)
