@@ -225,6 +225,10 @@ static void test_bad_input(void **st) {
     hn_model *m = NULL;
     assert_int_equal(hn_model_new(a, fp, NULL, &m), HN_OK);
     hn_model_set_input_norm(m, k_mean, k_std);
+    /* uncalibrated clamps */
+    assert_int_equal(hn_intnet_new(m, NULL, &net), HN_ERR_INVAL);
+    assert_non_null(strstr(hn_error_msg(), "not calibrated"));
+    hn_model_set_clamps_calibrated(m, 1);
     assert_int_equal(hn_intnet_new(m, NULL, &net), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "stem"));
     /* beyond the array's bits (the C reference would take 12) */

@@ -119,6 +119,31 @@ hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud) {
     return HN_OK;
 }
 
+/* The HLS kernel compiled as C.  Until the kernel packs MSB-aligned planes
+ * itself (hwarray branch), the codes are shifted to B bits here and every
+ * group declared B bits: the same accumulators (more bit planes). */
+hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud) {
+    (void)ud;
+    HN_TRY(hn_hwjob_validate(job, 16, 16));
+    int B = 0;
+    for (int g = 0; g < job->n_in_groups; g++)
+        if (job->in_groups[g].bits > B) B = job->in_groups[g].bits;
+    hn_hwjob s = *job;
+    size_t hw = (size_t)job->in_h * job->in_w;
+    s.acts = malloc(sizeof(int32_t) * (size_t)(job->c_in ? job->c_in : 1) * hw);
+    if (!s.acts) return hn_fail(HN_ERR_NOMEM, "intnet csim");
+    for (int g = 0, c = 0; g < job->n_in_groups; g++) {
+        int sh = B - job->in_groups[g].bits;
+        for (int i = 0; i < job->in_groups[g].n; i++, c++)
+            for (size_t p = 0; p < hw; p++)
+                s.acts[(size_t)c * hw + p] = job->acts[(size_t)c * hw + p] << sh;
+        s.in_groups[g].bits = B;
+    }
+    hn_status st = hn_hwcsim_conv(&s, acc, NULL);
+    free(s.acts);
+    return st;
+}
+
 /* ---- construction ------------------------------------------------------------- */
 static void iconv_free(iconv *c) {
     free(c->job.weights);
@@ -285,6 +310,11 @@ hn_status hn_intnet_new(const hn_model *m, const hn_intnet_opts *opts,
     if (!hn_model_has_input_norm(m))
         return hn_fail(HN_ERR_INVAL, "integer network: the model has no 8-bit "
                        "input (hn_model_set_input_norm not called)");
+    if (!hn_model_clamps_calibrated(m))
+        return hn_fail(HN_ERR_INVAL, "integer network: the activation clamps "
+                       "are not calibrated (a checkpoint of quantization "
+                       "contract 1, imported or trained in full precision): "
+                       "fine-tune it with `hetnas train --init` first");
     hn_intnet *net = calloc(1, sizeof *net);
     if (!net) return hn_fail(HN_ERR_NOMEM, "intnet");
     net->o = opts ? *opts : hn_intnet_opts_default();

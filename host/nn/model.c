@@ -103,6 +103,7 @@ struct hn_model {
     int *recal_widths;             /* widths the recalibration set holds */
     float noise_prob;              /* NICE weight noise (train forward) */
     int has_norm;                  /* 8-bit input: norm_mean/std set */
+    int calibrated;                /* act clamps from calibration */
     float norm_mean[4], norm_std[4];
     hn_rng noise_rng;
 };
@@ -989,6 +990,7 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
         o += k;
     }
     m->have_fwd = 0;
+    if (s == HN_OK) m->calibrated = 1;
     free(lev); free(rs); free(logits);
     return s;
 }
@@ -1104,6 +1106,19 @@ void hn_model_set_input_norm(hn_model *m, const float *mean, const float *std) {
 }
 
 int hn_model_has_input_norm(const hn_model *m) { return m->has_norm; }
+
+int hn_model_input_norm(const hn_model *m, float *mean, float *std) {
+    if (!m->has_norm) return 0;
+    int C = m->spec.in_c < 4 ? m->spec.in_c : 4;
+    for (int c = 0; c < C; c++) {
+        mean[c] = m->norm_mean[c];
+        std[c] = m->norm_std[c];
+    }
+    return 1;
+}
+
+int hn_model_clamps_calibrated(const hn_model *m) { return m->calibrated; }
+void hn_model_set_clamps_calibrated(hn_model *m, int yes) { m->calibrated = yes != 0; }
 
 hn_status hn_model_fold_input_norm(hn_model *m) {
     if (!m->has_norm)

@@ -25,6 +25,9 @@ hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m) {
     HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_QUANT_KEY, HN_CKPT_QUANT_CONTRACT));
     if (hn_model_has_input_norm(m))
         HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_INPUT_KEY, HN_CKPT_INPUT_U8));
+    HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_CLAMPS_KEY,
+                               hn_model_clamps_calibrated(m) ? "calibrated"
+                                                             : "default"));
     return HN_OK;
 }
 
@@ -111,6 +114,10 @@ hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
         got++;
     }
     if (n_loaded) *n_loaded = got;
+    const char *q = hn_ckpt_meta(c, HN_CKPT_QUANT_KEY);
+    const char *cl = hn_ckpt_meta(c, HN_CKPT_CLAMPS_KEY);
+    hn_model_set_clamps_calibrated(m, q && !strcmp(q, HN_CKPT_QUANT_CONTRACT) &&
+                                          cl && !strcmp(cl, "calibrated"));
     return hn_ckpt_fold_input(c, m);
 }
 

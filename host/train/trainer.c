@@ -32,6 +32,7 @@ typedef struct epoch_rec {
 
 typedef struct trainer {
     const hn_experiment *e;
+    const hn_eval_opts *eval; /* hn_eval_checkpoint_ex: hook and limit */
     hn_dataset *train_ds;
     hn_split split;
     hn_norm norm;
@@ -157,7 +158,14 @@ static hn_status evaluate(trainer *t, hn_loader *ld, double *loss,
     long correct = 0, n_all = 0;
     int n;
     while ((n = hn_loader_next(ld, t->x, t->y)) > 0) {
+        if (t->eval && t->eval->limit > 0) {
+            if (n_all >= t->eval->limit) break;
+            if (n > t->eval->limit - n_all) n = (int)(t->eval->limit - n_all);
+        }
         HN_TRY(hn_model_forward(t->model, t->x, n, 0, t->logits));
+        if (t->eval && t->eval->batch)
+            HN_TRY(t->eval->batch(t->model, t->x, t->y, n, t->logits,
+                                  t->eval->ud));
         int c = 0;
         sum += (double)hn_softmax_ce(t->logits, t->y, n, t->K, NULL, &c) * n;
         correct += c;
@@ -789,6 +797,12 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
 hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
                              const char *config_path, const char *split,
                              hn_eval_result *r) {
+    return hn_eval_checkpoint_ex(e, ckpt, config_path, split, NULL, r);
+}
+
+hn_status hn_eval_checkpoint_ex(const hn_experiment *e, const char *ckpt,
+                                const char *config_path, const char *split,
+                                const hn_eval_opts *eo, hn_eval_result *r) {
     memset(r, 0, sizeof *r);
     bool test = !strcmp(split, "test");
     if (!test && strcmp(split, "val"))
@@ -796,6 +810,7 @@ hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
     set_threads(e);
     trainer t;
     hn_status st = build_common(&t, e);
+    t.eval = eo;
     hn_ckpt *c = NULL;
     if (st == HN_OK) st = hn_ckpt_load(ckpt, &c);
     if (st == HN_OK) st = hn_ckpt_load_model(c, t.model, true, NULL);

@@ -149,6 +149,10 @@ struct hn_param;                   /* nn.h */
  * loading folds the normalization into the stem (hn_ckpt_fold_input). */
 #define HN_CKPT_INPUT_KEY "input"
 #define HN_CKPT_INPUT_U8 "u8"
+/* "act_clamps": "calibrated" (hn_model_calibrate_clamps ran, e.g. every
+ * quantized training) or "default"; loading sets
+ * hn_model_set_clamps_calibrated from it (contract 2 only). */
+#define HN_CKPT_CLAMPS_KEY "act_clamps"
 
 /* Every model parameter and buffer (hn_model_param) as an F32 tensor under
  * its PyTorch-style name with its full shape, plus HN_CKPT_QUANT_KEY. */

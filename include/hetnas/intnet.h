@@ -30,6 +30,8 @@ typedef hn_status (*hn_intnet_conv_fn)(const hn_hwjob *job, int32_t *acc,
 
 /* The plain-C golden model of that semantics (int64 sums, overflow check). */
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud);
+/* The HLS kernel compiled as C (hn_hwcsim_conv), same semantics. */
+hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud);
 
 typedef struct hn_intnet_opts {
     hn_intnet_conv_fn conv; /* NULL: hn_intnet_conv_ref */

@@ -143,6 +143,13 @@ float hn_model_act_clamp(const hn_model *m, int l);
  * folded into the stem's weights and BN.  mean/std: (in_c); NULL unsets. */
 void hn_model_set_input_norm(hn_model *m, const float *mean, const float *std);
 int hn_model_has_input_norm(const hn_model *m);
+/* The normalization set by hn_model_set_input_norm (in_c values each);
+ * returns 0 (nothing written) when none is set. */
+int hn_model_input_norm(const hn_model *m, float *mean, float *std);
+/* Whether the activation clamps come from hn_model_calibrate_clamps (or a
+ * checkpoint saying so); integer backends refuse uncalibrated clamps. */
+int hn_model_clamps_calibrated(const hn_model *m);
+void hn_model_set_clamps_calibrated(hn_model *m, int yes);
 /* Converts a model trained on normalized inputs (a checkpoint without the
  * 8-bit input contract) to the 8-bit input: stem weights /= std_c and
  * running_mean += the folded mean (exact away from the zero-padded border).
