@@ -1141,5 +1141,11 @@ hn_status hn_model_fold_input_norm(hn_model *m) {
             for (int set = 0; set < m->nbn; set++)
                 y->rmean[((size_t)set * m->nwb + b) * y->cout + f] += (float)d;
         }
-    return hn_model_init_weight_clamps(m);
+    /* the stem's weight clamps follow the weights (the largest factor
+     * 1/min std keeps every formerly unclipped weight unclipped) */
+    float smin = m->norm_std[0];
+    for (int c = 1; c < y->cin && c < 4; c++)
+        if (m->norm_std[c] < smin) smin = m->norm_std[c];
+    for (size_t i = 0; i < (size_t)m->nwb * y->cout; i++) y->wclamp[i] /= smin;
+    return HN_OK;
 }

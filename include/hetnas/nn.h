@@ -152,8 +152,8 @@ int hn_model_clamps_calibrated(const hn_model *m);
 void hn_model_set_clamps_calibrated(hn_model *m, int yes);
 /* Converts a model trained on normalized inputs (a checkpoint without the
  * 8-bit input contract) to the 8-bit input: stem weights /= std_c and
- * running_mean += the folded mean (exact away from the zero-padded border).
- * Needs hn_model_set_input_norm first. */
+ * running_mean += the folded mean (exact away from the zero-padded border),
+ * stem weight clamps /= min std.  Needs hn_model_set_input_norm first. */
 hn_status hn_model_fold_input_norm(hn_model *m);
 
 /* BN recalibration: begin() zeroes the running stats of the BN set in use
