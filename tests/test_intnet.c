@@ -240,6 +240,55 @@ static void test_conv_equals_hwref(void **st) {
     }
 }
 
+/* Folding the normalization into the stem: with mean 0 the zero padding of
+ * the normalized input is code 0 too, so the folded model is the original
+ * one up to float rounding (with mean != 0 it differs at the border only,
+ * docs/nn.md). */
+static void test_fold_input(void **st) {
+    (void)st;
+    const int hw = 8, n = 8;
+    hn_arch *a = arch8(0.5, hw);
+    hn_model_opts o = hn_model_opts_default();
+    o.conv = HN_CONV_REF;
+    hn_model *m1 = NULL, *m2 = NULL;
+    assert_int_equal(hn_model_new(a, NULL, &o, &m1), HN_OK);
+    assert_int_equal(hn_model_new(a, NULL, &o, &m2), HN_OK);
+    /* non-trivial BN statistics */
+    for (int i = 0; i < hn_model_n_params(m1); i++) {
+        hn_param p = hn_model_param(m1, i);
+        if (p.kind != HN_PARAM_BUFFER) continue;
+        int var = strstr(p.name, "running_var") != NULL;
+        for (size_t j = 0; j < p.numel; j++)
+            p.data[j] = var ? 0.5f + 0.1f * (float)(j % 7) : 0.05f * (float)(j % 5) - 0.1f;
+    }
+    uint8_t q[8 * 64];
+    int y[8];
+    gen_data(n, hw, 3, q, y);
+    float mean0[1] = {0.0f}, sd[1] = {0.35f}, x[8 * 64], z1[80], z2[80];
+    for (int i = 0; i < n * hw * hw; i++) x[i] = ((float)q[i] / 255.0f) / sd[0];
+    assert_int_equal(hn_model_forward(m1, x, n, 0, z1), HN_OK);
+    for (int i = 0; i < hn_model_n_params(m1); i++) {
+        hn_param p1 = hn_model_param(m1, i), p2 = hn_model_param(m2, i);
+        memcpy(p2.data, p1.data, sizeof(float) * p1.numel);
+    }
+    hn_model_set_input_norm(m2, mean0, sd);
+    /* without the fold the model is another one */
+    assert_int_equal(hn_model_forward(m2, x, n, 0, z2), HN_OK);
+    double dnf = 0;
+    for (int i = 0; i < n * 10; i++) dnf = fmax(dnf, fabs(z1[i] - z2[i]));
+    assert_true(dnf > 1e-3);
+    assert_int_equal(hn_model_fold_input_norm(m2), HN_OK);
+    assert_int_equal(hn_model_forward(m2, x, n, 0, z2), HN_OK);
+    double zmax = 0, dmax = 0;
+    for (int i = 0; i < n * 10; i++) {
+        zmax = fmax(zmax, fabs(z1[i]));
+        dmax = fmax(dmax, fabs(z1[i] - z2[i]));
+    }
+    printf("fold (mean 0): max |dlogit| %.3g of %.3g\n", dmax, zmax);
+    assert_true(dmax <= 1e-4 * zmax + 1e-6);
+    hn_model_free(m1); hn_model_free(m2); hn_arch_free(a);
+}
+
 /* Requantization rounds half up, like the model (hn_roundf). */
 static void test_requant_half_up(void **st) {
     (void)st;
@@ -325,6 +374,7 @@ int main(void) {
         cmocka_unit_test(test_conv_msb_aligned),
         cmocka_unit_test(test_conv_equals_hwref),
         cmocka_unit_test(test_conv_overflow),
+        cmocka_unit_test(test_fold_input),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_agreement),
     };
