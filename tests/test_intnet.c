@@ -149,6 +149,22 @@ static void test_agreement(void **st) {
     assert_true(r.correct_f > r.n / 5); /* it learned something */
     assert_true(r.same * 1000 >= 995 * r.n);
     assert_true(r.max_dz <= 0.05 * r.zmax + 1e-3);
+    /* integer backends give identical logits: csim == ref */
+    {
+        enum { NB = 16 };
+        uint8_t q[NB * 144];
+        int yy[NB];
+        float z1[NB * 10], z2[NB * 10];
+        gen_data(NB, hw, 99, q, yy);
+        hn_intnet_opts co = hn_intnet_opts_default();
+        co.conv = hn_intnet_conv_csim;
+        hn_intnet *cs = NULL;
+        assert_int_equal(hn_intnet_new(m, &co, &cs), HN_OK);
+        assert_int_equal(hn_intnet_forward(net, q, NB, z1), HN_OK);
+        assert_int_equal(hn_intnet_forward(cs, q, NB, z2), HN_OK);
+        assert_memory_equal(z1, z2, sizeof z1);
+        hn_intnet_free(cs);
+    }
     hn_intnet_free(net);
     /* homogeneous (8,8): finer grids, tighter */
     hn_config *c8 = NULL;
