@@ -42,7 +42,30 @@ def fake_quant(x, clamp, levels_lo, levels_hi, axis):
     xc = torch.minimum(x, a)
     xc = torch.maximum(xc, -a) if levels_lo < 0 else F.relu(xc)
     v = xc / s
-    return (v + (torch.round(v) - v).detach()) * s
+    return (v + (rhu(v) - v).detach()) * s
+
+
+def rhu(v):
+    """Round half up, exactly as hetnas (docs/nn.md "Quantization contract")."""
+    r = torch.floor(v)
+    return r + ((v - r) >= 0.5).to(v.dtype)
+
+
+def act_quant(x, clamp, bits):
+    """hetnas' activation quantizer: one clamp a = |clamp| per tensor, nested
+    power-of-two grid q = rhu(min(relu(x), a(1-2^-b)) 2^b / a) a 2^-b; STE
+    dq/dx = 1 inside, dq/da = (rhu(v) - v)/2^b inside, 1 - 2^-b above."""
+    L = float(2 ** bits)
+    if QUANT_IMPL == "fused":
+        scale = clamp.abs() / L
+        zp = torch.zeros(1, dtype=torch.float32)
+        return torch._fake_quantize_learnable_per_tensor_affine(
+            x, scale, zp, 0, int(L) - 1, 1.0)
+    a = clamp.abs()
+    s = a / L
+    xc = F.relu(torch.minimum(x, a * ((L - 1) / L)))
+    v = xc / s
+    return (v + (rhu(v) - v).detach()) * s
 
 
 class QConv(nn.Conv2d):
@@ -69,19 +92,19 @@ class QConv(nn.Conv2d):
 
 
 class QReLU(nn.Module):
-    """ReLU, or a clipped ReLU with a learned per-channel clamp + unsigned
-    rounding (STE) when abits < 32."""
+    """ReLU, or a clipped ReLU with a learned per-tensor clamp on a nested
+    power-of-two grid (STE) when abits < 32."""
 
     def __init__(self, c, abits):
         super().__init__()
         self.abits = abits
         if abits < 32:
-            self.clamp = nn.Parameter(torch.full((c,), 3.0))
+            self.clamp = nn.Parameter(torch.full((1,), 3.0))
 
     def forward(self, x):
         if self.abits >= 32:
             return F.relu(x)
-        return fake_quant(x, self.clamp, 0, 2 ** self.abits - 1, 1)
+        return act_quant(x, self.clamp, self.abits)
 
 
 class Block(nn.Module):

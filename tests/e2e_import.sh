@@ -84,6 +84,7 @@ def read(p):
     h = json.loads(b[8:8 + n]); h.pop("__metadata__", None)
     return {k: (v["shape"], b[8 + n + v["data_offsets"][0]: 8 + n + v["data_offsets"][1]]) for k, v in h.items()}
 src, run = read(sys.argv[1]), read(sys.argv[2])
+import struct as st
 for name in ("conv1.weight", "layer2.0.conv1.weight", "layer3.0.downsample.0.weight", "fc.weight"):
     shape, data = src[name]
     rshape, rdata = run[name]
@@ -91,7 +92,16 @@ for name in ("conv1.weight", "layer2.0.conv1.weight", "layer3.0.downsample.0.wei
     assert banks == (1 if name.startswith("fc.") else int(sys.argv[3])), (name, banks)
     assert rshape[-len(shape):] == shape, (name, rshape, shape)
     for b in range(banks):
-        assert rdata[b * len(data):(b + 1) * len(data)] == data, (name, b)
+        got = rdata[b * len(data):(b + 1) * len(data)]
+        if name == "conv1.weight":
+            # the import saw normalized inputs: --init folds the data
+            # normalization into the stem (docs/nn.md, 8-bit input), so the
+            # stem is the source divided by one std (one input channel)
+            s, g = st.unpack(f"<{len(data)//4}f", data), st.unpack(f"<{len(got)//4}f", got)
+            r = [gi / si for si, gi in zip(s, g) if abs(si) > 1e-3]
+            assert r and max(r) - min(r) < 1e-4 * max(r) and max(r) > 1, (name, b)
+        else:
+            assert got == data, (name, b)
 PYEOF
   then ok "train --init from an import ($ws)"; else bad "train --init ($ws)"; cat "$tmp/o_$ws"; fi
 done

@@ -307,9 +307,9 @@ static void test_residual_unequal_widths(void **st) {
 static float act_ref(float x, float a, int bits) {
     float v = x > 0 ? x : 0;
     if (bits == 0) return v;
-    float L = (float)((1 << bits) - 1);
-    v = v < a ? v : a;
-    return rintf(v * L / a) * a / L;
+    double L = (double)(1 << bits), q = floor((double)v * L / a + 0.5);
+    if (q > L - 1) q = L - 1; /* top level a (1 - 2^-b) */
+    return (float)(q * a / L);
 }
 
 static void test_act_quant(void **st) {
@@ -318,7 +318,7 @@ static void test_act_quant(void **st) {
     float clamp[C] = {1.0f, 2.0f, 0.7f, 1.5f};
     int bits[C] = {2, 3, 0, 1};
     float lev[C];
-    for (int c = 0; c < C; c++) lev[c] = bits[c] ? (float)((1 << bits[c]) - 1) : 0;
+    for (int c = 0; c < C; c++) lev[c] = bits[c] ? (float)(1 << bits[c]) : 0;
     float *x = randv(P * C, 1.2f), *R = randv(P * C, 1);
     float y[P * C], dx[P * C], dcl[C] = {0};
     hn_k_act_fwd(x, P, C, clamp, lev, y);
@@ -330,22 +330,24 @@ static void test_act_quant(void **st) {
     /* dx: STE = derivative of the unrounded clipped ReLU */
     for (int i = 0; i < P * C; i++) {
         int c = i % C;
-        float hi = bits[c] ? clamp[c] : INFINITY;
+        float hi = bits[c] ? clamp[c] * (lev[c] - 1) / lev[c] : INFINITY;
         float want = (x[i] > 0 && x[i] < hi) ? R[i] : 0.0f;
         assert_true(fabsf(dx[i] - want) < 1e-7f);
     }
     /* dclamp: FD of the frozen-rounding surrogate
-     * q(a) = a/L * (x L/a + (round(x L/a0) - x L/a0)) inside, a above. */
+     * q(a) = a/L * (x L/a + (rhu(x L/a0) - x L/a0)) inside, a (1 - 1/L)
+     * above (L = 2^b). */
     for (int c = 0; c < C; c++) {
         if (!bits[c]) { assert_true(dcl[c] == 0.0f); continue; }
-        double L = (1 << bits[c]) - 1, a0 = clamp[c], eps = 1e-4, num = 0;
+        double L = 1 << bits[c], a0 = clamp[c], eps = 1e-4, num = 0;
         for (int p = 0; p < P; p++) {
             double xv = x[p * C + c], g = R[p * C + c];
             if (xv <= 0) continue;
             double qp, qm;
-            if (xv >= a0) { qp = a0 + eps; qm = a0 - eps; }
-            else {
-                double res = rint(xv * L / a0) - xv * L / a0;
+            if (xv >= a0 * (L - 1) / L) {
+                qp = (a0 + eps) * (L - 1) / L; qm = (a0 - eps) * (L - 1) / L;
+            } else {
+                double res = floor(xv * L / a0 + 0.5) - xv * L / a0;
                 qp = (a0 + eps) / L * (xv * L / (a0 + eps) + res);
                 qm = (a0 - eps) / L * (xv * L / (a0 - eps) + res);
             }
@@ -358,7 +360,7 @@ static void test_act_quant(void **st) {
     hn_k_act_bwd(x, P, C, clamp, lev, R, C, R2, C, dx2, dcl2);
     for (int i = 0; i < P * C; i++) {
         int c = i % C;
-        float hi = bits[c] ? clamp[c] : INFINITY;
+        float hi = bits[c] ? clamp[c] * (lev[c] - 1) / lev[c] : INFINITY;
         float want = (x[i] > 0 && x[i] < hi) ? R[i] + R2[i] : 0.0f;
         assert_true(fabsf(dx2[i] - want) < 1e-6f);
     }
@@ -399,7 +401,7 @@ static void test_wquant(void **st) {
             if (b == 1) { qp = (x >= 0 ? 1 : -1) * (a + eps); qm = (x >= 0 ? 1 : -1) * (a - eps); }
             else if (fabs(x) >= a) { double s = x > 0 ? 1 : -1; qp = s * (a + eps); qm = s * (a - eps); }
             else {
-                double res = rint(x * L / a) - x * L / a;
+                double res = floor(x * L / a + 0.5) - x * L / a;
                 qp = (a + eps) / L * (x * L / (a + eps) + res);
                 qm = (a - eps) / L * (x * L / (a - eps) + res);
             }
@@ -475,20 +477,36 @@ static void test_head_grad(void **st) {
     free(x); free(W); free(b);
 }
 
-static void test_round_half_even(void **st) {
+/* The one rounding rule (docs/nn.md "Quantization contract"): half up. */
+static void test_round_half_up(void **st) {
     (void)st;
-    assert_true(hn_roundf(0.5f) == 0.0f);
+    assert_true(hn_roundf(0.5f) == 1.0f);
     assert_true(hn_roundf(1.5f) == 2.0f);
-    assert_true(hn_roundf(2.5f) == 2.0f);
-    assert_true(hn_roundf(-1.5f) == -2.0f);
+    assert_true(hn_roundf(2.5f) == 3.0f);
+    assert_true(hn_roundf(-1.5f) == -1.0f);
+    assert_true(hn_roundf(-0.5f) == 0.0f);
+    assert_true(hn_roundf(-2.5f) == -2.0f);
     assert_true(hn_roundf(2.4999f) == 2.0f);
+    assert_true(hn_roundf(0.49999997f) == 0.0f); /* floorf(v + 0.5f) says 1 */
     assert_true(hn_roundf(65534.6f) == 65535.0f);
+    /* nested grids: a 2-bit code shifted left by 2 is the 4-bit code of the
+     * same value (q * a * 2^-b), and the top level is a (1 - 2^-b) */
+    float a = 1.7f, lev2[1] = {4}, lev4[1] = {16}, cl[1] = {a};
+    float x[6] = {-1.0f, 0.2f, 0.5f, 1.1f, 1.6f, 9.0f}, y2[6], y4[6];
+    hn_k_act_fwd(x, 6, 1, cl, lev2, y2);
+    hn_k_act_fwd(y2, 6, 1, cl, lev4, y4);
+    for (int i = 0; i < 6; i++) {
+        assert_true(y4[i] == y2[i]);
+        float q = y2[i] / a * 4.0f;
+        assert_true(fabsf(q - roundf(q)) < 1e-5f && q > -1e-5f && q < 3.0f + 1e-5f);
+    }
+    assert_true(fabsf(y2[5] - a * 0.75f) < 1e-6f);
 }
 
 int main(void) {
     hn_rng_seed(&rng, 12345, 3);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_half_even),
+        cmocka_unit_test(test_round_half_up),
         cmocka_unit_test(test_conv_golden),
         cmocka_unit_test(test_conv_grad),
         cmocka_unit_test(test_conv_dnnl_matches_ref),

@@ -93,6 +93,7 @@ static void test_step_eval_match_manual(void **st) {
     mo.seed = f.e.seed;
     hn_model *m = NULL;
     assert_int_equal(hn_model_new(a, hn_session_config(s), &mo, &m), HN_OK);
+    hn_model_set_input_norm(m, f.d.norm.mean, f.d.norm.std); /* as the session */
     hn_optim_opts oo = hn_optim_opts_sgd(0.05f, 0.9f, 0.0005f, 0);
     hn_optim *opt = NULL;
     assert_int_equal(hn_optim_new_model(&oo, m, &opt), HN_OK);

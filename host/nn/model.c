@@ -28,7 +28,9 @@ typedef struct layer {
     /* parameters, bank-major: nwb weight banks, nbn*nwb BN banks */
     float *w, *gw;                 /* (nwb, cout, cin, k, k) */
     float *wclamp, *gwclamp;       /* (nwb, cout) */
-    float *aclamp, *gaclamp;       /* (nwb, cout) */
+    float *aclamp, *gaclamp;       /* (1): the clamp of this layer's output
+                                      tensor (conv2: the block output), one
+                                      per tensor, not banked; unused by down */
     float *gamma, *beta, *ggamma, *gbeta; /* (nbn, nwb, cout) */
     float *rmean, *rvar;           /* (nbn, nwb, cout) */
     /* active configuration */
@@ -50,7 +52,9 @@ typedef struct layer {
 /* An activation site: a layer's output after (BN [+ residual] +) act. */
 typedef struct site {
     int C;                         /* active channels */
-    float *clamp, *levels, *dclamp; /* (cout_full) gathered per channel */
+    float *clamp, *levels, *dclamp; /* (cout_full) gathered per channel;
+                                      levels = 2^b_a (0: plain ReLU); every
+                                      pclamp points at the tensor's clamp */
     float **pclamp;                /* (cout_full) -> parameter entries */
     float **pgclamp;
     float *pre, *out;              /* (P, C) */
@@ -101,6 +105,9 @@ struct hn_model {
                                       stats were estimated at; -1 unknown */
     int bn_frozen;                 /* train forwards leave running stats */
     float noise_prob;              /* NICE weight noise (train forward) */
+    int has_norm;                  /* 8-bit input: norm_mean/std set */
+    int calibrated;                /* act clamps from calibration */
+    float norm_mean[4], norm_std[4];
     hn_rng noise_rng;
 };
 
@@ -165,7 +172,7 @@ static hn_status alloc_model(hn_model *m) {
     for (int l = 0; l < m->L; l++) {
         layer *y = &m->ly[l];
         size_t nb = (size_t)m->nwb, nbb = (size_t)m->nbn * nb;
-        total += 2 * (nb * y->wsz + 2 * nb * y->cout + 2 * nbb * y->cout) +
+        total += 2 * (nb * y->wsz + nb * y->cout + 1 + 2 * nbb * y->cout) +
                  2 * nbb * y->cout;
     }
     total += 2 * ((size_t)m->classes * m->fc_in + m->classes);
@@ -180,17 +187,17 @@ static hn_status alloc_model(hn_model *m) {
         size_t nb = (size_t)m->nwb, nbb = (size_t)m->nbn * nb;
         TAKE(y->w, nb * y->wsz); TAKE(y->gw, nb * y->wsz);
         TAKE(y->wclamp, nb * y->cout); TAKE(y->gwclamp, nb * y->cout);
-        TAKE(y->aclamp, nb * y->cout); TAKE(y->gaclamp, nb * y->cout);
+        TAKE(y->aclamp, 1); TAKE(y->gaclamp, 1);
         TAKE(y->gamma, nbb * y->cout); TAKE(y->ggamma, nbb * y->cout);
         TAKE(y->beta, nbb * y->cout); TAKE(y->gbeta, nbb * y->cout);
         TAKE(y->rmean, nbb * y->cout); TAKE(y->rvar, nbb * y->cout);
         char cp[48], bp[48];
         torch_prefix(y->d, cp, bp, sizeof cp);
         int wl[1] = {m->nwb}, bl[2] = {m->nbn, m->nwb};
-        int ws[4] = {y->cout, y->cin, y->k, y->k}, cs[1] = {y->cout};
+        int ws[4] = {y->cout, y->cin, y->k, y->k}, cs[1] = {y->cout}, one[1] = {1};
         add_param(m, cp, ".weight", HN_PARAM_WEIGHT, 1, wl, 4, ws, y->w, y->gw);
         add_param(m, cp, ".weight_clamp", HN_PARAM_CLAMP, 1, wl, 1, cs, y->wclamp, y->gwclamp);
-        add_param(m, cp, ".act_clamp", HN_PARAM_CLAMP, 1, wl, 1, cs, y->aclamp, y->gaclamp);
+        add_param(m, cp, ".act_clamp", HN_PARAM_CLAMP, 0, NULL, 1, one, y->aclamp, y->gaclamp);
         add_param(m, bp, ".weight", HN_PARAM_BN_GAMMA, 2, bl, 1, cs, y->gamma, y->ggamma);
         add_param(m, bp, ".bias", HN_PARAM_BIAS, 2, bl, 1, cs, y->beta, y->gbeta);
         add_param(m, bp, ".running_mean", HN_PARAM_BUFFER, 2, bl, 1, cs, y->rmean, NULL);
@@ -240,7 +247,7 @@ static void init_weights(hn_model *m) {
             y->gamma[i] = 1.0f; y->beta[i] = 0.0f;
             y->rmean[i] = 0.0f; y->rvar[i] = 1.0f;
         }
-        for (size_t i = 0; i < (size_t)m->nwb * y->cout; i++) y->aclamp[i] = 3.0f;
+        y->aclamp[0] = 3.0f;
     }
     float bound = 1.0f / sqrtf((float)m->fc_in);
     for (int i = 0; i < m->classes * m->fc_in; i++)
@@ -416,20 +423,15 @@ static int layer_bn_offset(const hn_model *m, const layer *y) {
     return m->cur_bn * m->nwb * y->cout; /* + bank * cout + f */
 }
 
-/* Fills a site's per-channel quantizer from layer y's filters [c0, c1). */
-static void site_from_layer(hn_model *m, site *s, int c0, int c1, layer *y) {
-    (void)m;
+/* Fills a site's channels [c0, c1): bits of layer bits_of's filters (or,
+ * bits_of NULL, of the channels of site prev: an identity shortcut's extra
+ * channels keep their bits), clamp of the tensor owner `own`. */
+static void site_from_layer(site *s, int c0, int c1, layer *own,
+                            const layer *bits_of, const site *prev) {
     for (int c = c0; c < c1; c++) {
-        size_t pi = (size_t)y->bank[c] * y->cout + c;
-        s->pclamp[c] = &y->aclamp[pi];
-        s->pgclamp[c] = &y->gaclamp[pi];
-        s->levels[c] = y->alevels[c];
-    }
-}
-
-static void site_plain(site *s, int c0, int c1) {
-    for (int c = c0; c < c1; c++) {
-        s->pclamp[c] = NULL; s->pgclamp[c] = NULL; s->levels[c] = 0.0f;
+        s->pclamp[c] = &own->aclamp[0];
+        s->pgclamp[c] = &own->gaclamp[0];
+        s->levels[c] = bits_of ? bits_of->alevels[c] : prev->levels[c];
     }
 }
 
@@ -471,14 +473,15 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
             y->bank[f] = m->opts.sharing == HN_WS_PER_OP ? t : 0;
             y->wbits[f] = op.wbits >= HN_BITS_FP ? 32 : op.wbits;
             y->alevels[f] = op.abits >= HN_BITS_FP ? 0.0f
-                                                   : (float)((1 << op.abits) - 1);
+                                                   : (float)(1 << op.abits);
         }
     }
     /* input widths follow the outputs: stem -> blocks (DESIGN.md widths) */
     int w = m->ly[0].cout_a;
     m->ly[0].cin_a = m->ly[0].cin;
     m->s0.C = w;
-    site_from_layer(m, &m->s0, 0, w, &m->ly[0]);
+    site_from_layer(&m->s0, 0, w, &m->ly[0], &m->ly[0], NULL);
+    const site *prev = &m->s0;
     for (int b = 0; b < m->nb; b++) {
         block *k = &m->bl[b];
         layer *y1 = &m->ly[k->l1], *y2 = &m->ly[k->l2];
@@ -492,11 +495,12 @@ hn_status hn_model_set_config(hn_model *m, const hn_config *c) {
         }
         k->wout = y2->cout_a > ws ? y2->cout_a : ws;
         k->s1.C = y1->cout_a;
-        site_from_layer(m, &k->s1, 0, y1->cout_a, y1);
+        site_from_layer(&k->s1, 0, y1->cout_a, y1, y1, NULL);
         k->s2.C = k->wout;
-        site_from_layer(m, &k->s2, 0, y2->cout_a, y2);
-        if (k->ld >= 0) site_from_layer(m, &k->s2, y2->cout_a, k->wout, &m->ly[k->ld]);
-        else site_plain(&k->s2, y2->cout_a, k->wout);
+        site_from_layer(&k->s2, 0, y2->cout_a, y2, y2, NULL);
+        site_from_layer(&k->s2, y2->cout_a, k->wout, y2,
+                        k->ld >= 0 ? &m->ly[k->ld] : NULL, prev);
+        prev = &k->s2;
         w = k->wout;
     }
     m->wlast = w;
@@ -736,7 +740,16 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
         for (int c = 0; c < C; c++) {
             const float *src = x + ((size_t)b * C + c) * HW;
             float *dst = m->x0 + (size_t)b * HW * C + c;
-            for (int p = 0; p < HW; p++) dst[(size_t)p * C] = src[p];
+            if (m->has_norm) { /* 8-bit input: code / 255 */
+                float mu = m->norm_mean[c], sd = m->norm_std[c];
+                for (int p = 0; p < HW; p++) {
+                    float q = hn_roundf((src[p] * sd + mu) * 255.0f);
+                    q = q < 0.0f ? 0.0f : (q > 255.0f ? 255.0f : q);
+                    dst[(size_t)p * C] = q / 255.0f;
+                }
+            } else {
+                for (int p = 0; p < HW; p++) dst[(size_t)p * C] = src[p];
+            }
         }
     double t1 = now_s();
     prepare_weights(m, train);
@@ -937,17 +950,23 @@ int hn_model_find_param(const hn_model *m, const char *name) {
     return -1;
 }
 
-/* Per-channel mean + 3 std of a site's pre-activation -> its clamps. */
+/* mean + 3 std of a site's whole pre-activation tensor (all active
+ * channels pooled) -> the tensor's one clamp. */
 static void calib_site(site *s, size_t P) {
+    if (s->C < 1 || !s->pclamp[0]) return;
     float *mean = malloc(sizeof(float) * 2 * (size_t)s->C);
     HN_ASSERT(mean);
     float *var = mean + s->C;
     hn_k_bn_stats(s->pre, P, s->C, mean, var);
-    for (int c = 0; c < s->C; c++)
-        if (s->pclamp[c]) {
-            float a = mean[c] + 3.0f * sqrtf(var[c]);
-            *s->pclamp[c] = a > 1e-3f ? a : 1e-3f;
-        }
+    double mu = 0, sq = 0;
+    for (int c = 0; c < s->C; c++) {
+        mu += mean[c];
+        sq += (double)var[c] + (double)mean[c] * mean[c];
+    }
+    mu /= s->C;
+    sq = sq / s->C - mu * mu;
+    float a = (float)(mu + 3.0 * sqrt(sq > 0 ? sq : 0));
+    *s->pclamp[0] = a > 1e-3f ? a : 1e-3f;
     free(mean);
 }
 
@@ -1018,6 +1037,7 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
         o += k;
     }
     m->have_fwd = 0;
+    if (s == HN_OK) m->calibrated = 1;
     free(lev); free(rs); free(logits); free(all); free(loff);
     return s;
 }
@@ -1143,7 +1163,6 @@ void hn_model_copy_bank0(hn_model *m) {
         for (int b = 1; b < m->nwb; b++) {
             memcpy(y->w + (size_t)b * y->wsz, y->w, sizeof(float) * y->wsz);
             memcpy(y->wclamp + (size_t)b * y->cout, y->wclamp, sizeof(float) * y->cout);
-            memcpy(y->aclamp + (size_t)b * y->cout, y->aclamp, sizeof(float) * y->cout);
         }
         for (int set = 0; set < m->nbn; set++)
             for (int b = 0; b < m->nwb; b++) {
@@ -1155,4 +1174,111 @@ void hn_model_copy_bank0(hn_model *m) {
                 memcpy(y->rvar + dst, y->rvar, sizeof(float) * y->cout);
             }
     }
+}
+
+/* ---- the quantized network as integers ------------------------------------- */
+hn_status hn_model_qweights(const hn_model *m, int l, int32_t *codes,
+                            float *scale) {
+    HN_ASSERT(l >= 0 && l < m->L);
+    const layer *y = &m->ly[l];
+    size_t row = (size_t)y->cin * y->k * y->k, arow = (size_t)y->cin_a * y->k * y->k;
+    for (int f = 0; f < y->cout_a; f++) {
+        int bits = y->wbits[f], b = y->bank[f];
+        if (bits >= 32)
+            return hn_fail(HN_ERR_UNSUPPORTED, "layer %s: filter %d has "
+                           "full-precision weights (integer backends need "
+                           "b_w <= 16)", y->d->name, f);
+        const float *w = y->w + (size_t)b * y->wsz + (size_t)f * row;
+        float a = fabsf(y->wclamp[(size_t)b * y->cout + f]);
+        if (a < CLAMP_MIN) a = CLAMP_MIN;
+        int32_t *q = codes + (size_t)f * arow;
+        if (bits == 1) {
+            for (size_t i = 0; i < arow; i++) q[i] = w[i] >= 0.0f ? 1 : -1;
+            scale[f] = a;
+            continue;
+        }
+        /* the forward's arithmetic (hn_k_wquant_fwd): code = rhu(v * L/a) */
+        float L = (float)((1 << (bits - 1)) - 1), inv = L / a;
+        for (size_t i = 0; i < arow; i++) {
+            float v = w[i] > a ? a : (w[i] < -a ? -a : w[i]);
+            q[i] = (int32_t)hn_roundf(v * inv);
+        }
+        scale[f] = a / L;
+    }
+    return HN_OK;
+}
+
+void hn_model_bn_affine(const hn_model *m, int l, float *scale, float *shift) {
+    HN_ASSERT(l >= 0 && l < m->L);
+    const layer *y = &m->ly[l];
+    int off = layer_bn_offset(m, y);
+    for (int c = 0; c < y->cout_a; c++) {
+        size_t bi = (size_t)off + (size_t)y->bank[c] * y->cout + c;
+        /* the same float operations as bn_prepare (eval) */
+        float rstd = 1.0f / sqrtf(y->rvar[bi] + m->opts.bn_eps);
+        scale[c] = y->gamma[bi] * rstd;
+        shift[c] = y->beta[bi] - y->rmean[bi] * scale[c];
+    }
+}
+
+float hn_model_act_clamp(const hn_model *m, int l) {
+    HN_ASSERT(l >= 0 && l < m->L);
+    float a = fabsf(m->ly[l].aclamp[0]);
+    return a < CLAMP_MIN ? CLAMP_MIN : a;
+}
+
+void hn_model_set_input_norm(hn_model *m, const float *mean, const float *std) {
+    m->has_norm = 0;
+    if (!mean || !std) return;
+    int C = m->spec.in_c < 4 ? m->spec.in_c : 4;
+    for (int c = 0; c < C; c++) {
+        m->norm_mean[c] = mean[c];
+        m->norm_std[c] = std[c];
+    }
+    m->has_norm = 1;
+}
+
+int hn_model_has_input_norm(const hn_model *m) { return m->has_norm; }
+
+int hn_model_input_norm(const hn_model *m, float *mean, float *std) {
+    if (!m->has_norm) return 0;
+    int C = m->spec.in_c < 4 ? m->spec.in_c : 4;
+    for (int c = 0; c < C; c++) {
+        mean[c] = m->norm_mean[c];
+        std[c] = m->norm_std[c];
+    }
+    return 1;
+}
+
+int hn_model_clamps_calibrated(const hn_model *m) { return m->calibrated; }
+void hn_model_set_clamps_calibrated(hn_model *m, int yes) { m->calibrated = yes != 0; }
+
+hn_status hn_model_fold_input_norm(hn_model *m) {
+    if (!m->has_norm)
+        return hn_fail(HN_ERR_INVAL, "fold_input_norm: no input normalization set");
+    layer *y = &m->ly[0];
+    size_t kk = (size_t)y->k * y->k;
+    for (int b = 0; b < m->nwb; b++)
+        for (int f = 0; f < y->cout; f++) {
+            /* conv(w, (x - mu)/sd) = conv(w/sd, x) - sum_c mu_c/sd_c sum w */
+            double d = 0;
+            for (int c = 0; c < y->cin; c++) {
+                float *w = y->w + (size_t)b * y->wsz + ((size_t)f * y->cin + c) * kk;
+                double sw = 0;
+                for (size_t i = 0; i < kk; i++) {
+                    sw += w[i];
+                    w[i] /= m->norm_std[c];
+                }
+                d += m->norm_mean[c] / m->norm_std[c] * sw;
+            }
+            for (int set = 0; set < m->nbn; set++)
+                y->rmean[((size_t)set * m->nwb + b) * y->cout + f] += (float)d;
+        }
+    /* the stem's weight clamps follow the weights (the largest factor
+     * 1/min std keeps every formerly unclipped weight unclipped) */
+    float smin = m->norm_std[0];
+    for (int c = 1; c < y->cin && c < 4; c++)
+        if (m->norm_std[c] < smin) smin = m->norm_std[c];
+    for (size_t i = 0; i < (size_t)m->nwb * y->cout; i++) y->wclamp[i] /= smin;
+    return HN_OK;
 }

@@ -166,12 +166,14 @@ OMP_FOR
     free(part);
 }
 
-/* Per-channel constants of the activation, branch-free:
- *   v = min(max(x, 0), hi);  out = round(v * inv) * step + v * nq
- * quantized channel: hi = a, inv = L/a, step = a/L, nq = 0;
- * plain ReLU:        hi = +inf, inv = 0, step = 0, nq = 1.
- * Backward: mask = (x > 0) & (x < hi); dclamp factor = x >= hi ? isq :
- * mask ? (round(x inv) - x inv) * invl : 0 with invl = 1/L (0 for ReLU). */
+/* Per-channel constants of the activation (docs/nn.md "Quantization
+ * contract"), branch-free:
+ *   v = min(max(x, 0), hi);  out = rhu(v * inv) * step + v * nq
+ * quantized channel (levels L = 2^b): hi = a (1 - 2^-b), inv = L/a,
+ * step = a/L, nq = 0; plain ReLU: hi = +inf, inv = 0, step = 0, nq = 1.
+ * rhu = round half up.  Backward: mask = (x > 0) & (x < hi); dclamp factor
+ * = x >= hi ? isq : mask ? (rhu(x inv) - x inv) * invl : 0 with invl = 1/L,
+ * isq = 1 - 2^-b (0 for ReLU). */
 typedef struct act_consts {
     float *hi, *inv, *step, *nq, *invl, *isq;
 } act_consts;
@@ -186,8 +188,9 @@ static void act_consts_init(act_consts *k, int C, const float *clamp,
         float L = levels ? levels[c] : 0.0f;
         if (L > 0) {
             float a = clamp[c];
-            k->hi[c] = a; k->inv[c] = L / a; k->step[c] = a / L; k->nq[c] = 0;
-            k->invl[c] = 1.0f / L; k->isq[c] = 1;
+            k->hi[c] = a * ((L - 1.0f) / L); k->inv[c] = L / a;
+            k->step[c] = a / L; k->nq[c] = 0;
+            k->invl[c] = 1.0f / L; k->isq[c] = (L - 1.0f) / L;
         } else {
             k->hi[c] = INFINITY; k->inv[c] = 0; k->step[c] = 0; k->nq[c] = 1;
             k->invl[c] = 0; k->isq[c] = 0;
@@ -195,7 +198,6 @@ static void act_consts_init(act_consts *k, int C, const float *clamp,
     }
 }
 
-#define RMAGIC 12582912.0f
 
 HN_CLONES static void rows_act_fwd(const float *restrict x, size_t p0,
                                    size_t p1, int C, const act_consts *k,
@@ -209,7 +211,7 @@ OMP_SIMD
         for (int c = 0; c < C; c++) {
             float v = xp[c] > 0.0f ? xp[c] : 0.0f;
             v = v < hi[c] ? v : hi[c];
-            yp[c] = (((v * inv[c]) + RMAGIC) - RMAGIC) * step[c] + v * nq[c];
+            yp[c] = hn_roundf(v * inv[c]) * step[c] + v * nq[c];
         }
     }
 }
@@ -245,7 +247,7 @@ OMP_SIMD
                 int in = xv > 0.0f && xv < hi[c];
                 float v = xv * inv[c];
                 float dcl = xv >= hi[c] ? isq[c]
-                            : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);
+                            : (in ? (hn_roundf(v) - v) * invl[c] : 0.0f);
                 dxp[c] = in ? g : 0.0f;
                 pc[c] += g * dcl;
             }
@@ -256,7 +258,7 @@ OMP_SIMD
                 int in = xv > 0.0f && xv < hi[c];
                 float v = xv * inv[c];
                 float dcl = xv >= hi[c] ? isq[c]
-                            : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);
+                            : (in ? (hn_roundf(v) - v) * invl[c] : 0.0f);
                 dxp[c] = in ? g : 0.0f;
                 pc[c] += g * dcl;
             }
@@ -327,7 +329,7 @@ OMP_SIMD
         for (int c = 0; c < Cout; c++) {
             float u = v[c] > 0.0f ? v[c] : 0.0f;
             u = u < hi[c] ? u : hi[c];
-            op[c] = (((u * inv[c]) + RMAGIC) - RMAGIC) * step[c] + u * nq[c];
+            op[c] = hn_roundf(u * inv[c]) * step[c] + u * nq[c];
         }
     }
 }
@@ -364,7 +366,7 @@ HN_PRAGMA(omp for schedule(static))
         int in = xv > 0.0f && xv < hi[c];                                     \
         float v = xv * inv[c];                                                \
         float dcl = xv >= hi[c] ? isq[c]                                      \
-                    : (in ? (((v + RMAGIC) - RMAGIC) - v) * invl[c] : 0.0f);  \
+                    : (in ? (hn_roundf(v) - v) * invl[c] : 0.0f);  \
         sa[c] += g * dcl;                                                     \
         g = in ? g : 0.0f;                                                    \
         sg[c] += g;                                                           \

@@ -6,6 +6,7 @@
 #ifndef HETNAS_NN_KERNELS_H
 #define HETNAS_NN_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include "hetnas/status.h"
 
@@ -53,16 +54,17 @@ void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var);
 typedef struct hn_act {
     const float *pre;    /* (P, C) pre-activation (input of the ReLU/quant) */
     const float *clamp;  /* (C) clamp a_c (used where levels > 0) */
-    const float *levels; /* (C) 2^b - 1, or 0 for a plain ReLU */
+    const float *levels; /* (C) 2^b, or 0 for a plain ReLU */
 } hn_act;
 
 /* ---- activation: ReLU / clipped ReLU + unsigned rounding (STE) ---------- */
-/* y = q(max(x, 0)) per channel: levels 0 -> ReLU; else min(., a) rounded to
- * the grid a*i/levels (round half to even). */
+/* y = q(max(x, 0)) per channel: levels 0 -> ReLU; else levels = 2^b and
+ * y = rhu(min(x, a (1 - 2^-b)) 2^b / a) a 2^-b (nested power-of-two grids,
+ * round half up). */
 void hn_k_act_fwd(const float *x, size_t P, int C, const float *clamp,
                   const float *levels, float *y);
-/* STE backward: dx = dy * [x > 0 and (levels == 0 or x < a)];
- * dclamp[c] += sum dy * (x >= a ? 1 : x > 0 ? round(xL/a)/L - x/a : 0).
+/* STE backward: dx = dy * [x > 0 and (levels == 0 or x < hi)];
+ * dclamp[c] += sum dy * (x >= hi ? 1-1/L : x > 0 ? rhu(xL/a)/L - x/a : 0).
  * dy has row stride ldy (>= C), dy2 (may be NULL) is added to dy first
  * (row stride ldy2, only its first C channels). dclamp may be NULL. */
 void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
@@ -116,10 +118,12 @@ void hn_k_wquant_fwd(const float *w, size_t n, int bits, float a, float *wq);
 float hn_k_wquant_bwd(const float *w, size_t n, int bits, float a,
                       const float *g, float *dw);
 
-/* Round half to even, valid for |v| < 2^22 (all quantizer grids here). */
+/* The one rounding rule of the model and the integer backends (docs/nn.md
+ * "Quantization contract"): round half up, floor(v + 0.5), computed exactly
+ * (v - floor(v) is exact in float, unlike v + 0.5 near 0.5 - ulp). */
 static inline float hn_roundf(float v) {
-    const float magic = 12582912.0f; /* 1.5 * 2^23 */
-    return (v + magic) - magic;      /* not folded without -ffast-math */
+    float r = floorf(v);
+    return r + (v - r >= 0.5f ? 1.0f : 0.0f);
 }
 
 #endif

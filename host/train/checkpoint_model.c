@@ -1,5 +1,7 @@
 /* Model parameters and optimizer state <-> checkpoint tensors, by name. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hetnas/checkpoint.h"
@@ -20,6 +22,12 @@ hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m) {
         param_shape(&p, shape);
         HN_TRY(hn_ckpt_writer_add(w, p.name, HN_DT_F32, p.ndim, shape, p.data));
     }
+    HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_QUANT_KEY, HN_CKPT_QUANT_CONTRACT));
+    if (hn_model_has_input_norm(m))
+        HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_INPUT_KEY, HN_CKPT_INPUT_U8));
+    HN_TRY(hn_ckpt_writer_meta(w, HN_CKPT_CLAMPS_KEY,
+                               hn_model_clamps_calibrated(m) ? "calibrated"
+                                                             : "default"));
     return HN_OK;
 }
 
@@ -96,11 +104,45 @@ hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
                                "weight_sharing?)", hn_ckpt_path(c), p.name);
             continue;
         }
+        if (hn_ckpt_convert_act_clamp(hn_ckpt_find(c, p.name), &p)) {
+            got++;
+            continue;
+        }
         int64_t shape[HN_CKPT_MAX_DIMS];
         param_shape(&p, shape);
         HN_TRY(hn_ckpt_get(c, p.name, HN_DT_F32, p.ndim, shape, p.data));
         got++;
     }
     if (n_loaded) *n_loaded = got;
-    return HN_OK;
+    const char *q = hn_ckpt_meta(c, HN_CKPT_QUANT_KEY);
+    const char *cl = hn_ckpt_meta(c, HN_CKPT_CLAMPS_KEY);
+    hn_model_set_clamps_calibrated(m, q && !strcmp(q, HN_CKPT_QUANT_CONTRACT) &&
+                                          cl && !strcmp(cl, "calibrated"));
+    return hn_ckpt_fold_input(c, m);
+}
+
+bool hn_ckpt_convert_act_clamp(const hn_ckpt_tensor *t, struct hn_param *p) {
+    size_t nl = strlen(p->name);
+    if (!t || p->kind != HN_PARAM_CLAMP || p->numel != 1 || t->numel <= 1 ||
+        t->dtype != HN_DT_F32 || nl <= 10 ||
+        strcmp(p->name + nl - 10, ".act_clamp") != 0)
+        return false;
+    /* A per-channel activation clamp of quantization contract 1: the
+     * tensor's clamp becomes the largest channel clamp (no channel clips
+     * earlier than it did; docs/nn.md). */
+    float a = 0.0f;
+    for (int64_t j = 0; j < t->numel; j++) {
+        float v;
+        memcpy(&v, (const char *)t->data + (size_t)j * sizeof v, sizeof v);
+        if (fabsf(v) > a) a = fabsf(v);
+    }
+    p->data[0] = a;
+    return true;
+}
+
+hn_status hn_ckpt_fold_input(const hn_ckpt *c, hn_model *m) {
+    const char *in = hn_ckpt_meta(c, HN_CKPT_INPUT_KEY);
+    if (!hn_model_has_input_norm(m) || (in && !strcmp(in, HN_CKPT_INPUT_U8)))
+        return HN_OK;
+    return hn_model_fold_input_norm(m);
 }

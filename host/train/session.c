@@ -100,6 +100,9 @@ hn_status hn_session_new(const hn_experiment *e, const hn_exp_data *d,
     if (st == HN_OK) st = hn_optim_new_model(&oo, s->model, &s->opt);
     /* noise off, but a valid stream: checkpoints store it */
     if (st == HN_OK) hn_model_set_train_noise(s->model, 0.0f, e->seed);
+    /* 8-bit input (docs/nn.md "Quantization contract"): the model maps the
+     * normalized batch back to its codes and folds the normalization */
+    if (st == HN_OK) hn_model_set_input_norm(s->model, d->norm.mean, d->norm.std);
     s->batch = e->data.batch_size > e->data.eval_batch_size
                    ? e->data.batch_size
                    : e->data.eval_batch_size;
@@ -146,6 +149,11 @@ hn_status hn_session_load_init(hn_session *s, const char *path) {
         hn_param p = hn_model_param(s->model, i);
         const hn_ckpt_tensor *x = hn_ckpt_find(c, p.name);
         if (!x) continue;
+        /* a per-channel activation clamp of contract 1 becomes the tensor's */
+        if (hn_ckpt_convert_act_clamp(x, &p)) {
+            loaded++;
+            continue;
+        }
         if (x->dtype != HN_DT_F32) {
             st = hn_fail(HN_ERR_FORMAT, "%s: tensor '%s' is %s, expected F32",
                          path, p.name, hn_dtype_name(x->dtype));
@@ -167,6 +175,8 @@ hn_status hn_session_load_init(hn_session *s, const char *path) {
         loaded++;
         sliced += (size_t)x->numel != p.numel;
     }
+    /* weights trained on normalized inputs: fold the normalization */
+    if (st == HN_OK && loaded > 0) st = hn_ckpt_fold_input(c, s->model);
     hn_ckpt_free(c);
     HN_TRY(st);
     if (loaded == 0)
@@ -229,13 +239,20 @@ hn_session_eval_opts hn_session_eval_opts_default(const hn_session *s) {
     return o;
 }
 
-static hn_status eval_loop(hn_session *s, hn_loader *ld, hn_session_eval *r) {
+static hn_status eval_loop(hn_session *s, const hn_session_eval_opts *o,
+                           hn_loader *ld, hn_session_eval *r) {
     hn_loader_start_epoch(ld, 0);
     double sum = 0;
     long correct = 0, n_all = 0;
     int n;
     while ((n = hn_loader_next(ld, s->x, s->y)) > 0) {
+        if (o->limit > 0) {
+            if (n_all >= o->limit) break;
+            if (n > o->limit - n_all) n = (int)(o->limit - n_all);
+        }
         HN_TRY(hn_model_forward(s->model, s->x, n, 0, s->logits));
+        if (o->batch)
+            HN_TRY(o->batch(s->model, s->x, s->y, n, s->logits, o->batch_ud));
         int c = 0;
         sum += (double)hn_softmax_ce(s->logits, s->y, n, s->K, NULL, &c) * n;
         correct += c;
@@ -307,7 +324,7 @@ hn_status hn_session_evaluate(hn_session *s, const hn_session_eval_opts *o,
     hn_status st = HN_OK;
     if (!o->config && hn_model_bn_stats_valid(m)) {
         /* the plain case (the trainer's validation): nothing to undo */
-        st = eval_loop(s, ld, r);
+        st = eval_loop(s, o, ld, r);
         hn_loader_free(owned);
         return st;
     }
@@ -336,7 +353,7 @@ hn_status hn_session_evaluate(hn_session *s, const hn_session_eval_opts *o,
                          "other widths' statistics");
         }
     }
-    if (st == HN_OK) st = eval_loop(s, ld, r);
+    if (st == HN_OK) st = eval_loop(s, o, ld, r);
     hn_status st2 = HN_OK;
     if (switched) st2 = hn_model_set_config(m, prev);
     if (bn && st2 == HN_OK) st2 = hn_model_bn_restore(m, bn);

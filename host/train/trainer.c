@@ -731,6 +731,12 @@ hn_status hn_train_run(const hn_experiment *e, const hn_train_opts *o,
 hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
                              const char *config_path, const char *split,
                              hn_eval_result *r) {
+    return hn_eval_checkpoint_ex(e, ckpt, config_path, split, NULL, r);
+}
+
+hn_status hn_eval_checkpoint_ex(const hn_experiment *e, const char *ckpt,
+                                const char *config_path, const char *split,
+                                const hn_eval_opts *eo, hn_eval_result *r) {
     memset(r, 0, sizeof *r);
     bool test = !strcmp(split, "test");
     if (!test && strcmp(split, "val"))
@@ -749,11 +755,16 @@ hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
         /* A configuration whose widths the BN statistics were not estimated
          * at (no switchable set for it) is recalibrated on training batches
          * (never the test set), or refused when slim.recalib_batches is 0. */
-        hn_session_eval_opts eo = hn_session_eval_opts_default(t.s);
-        eo.config = nc;
-        eo.split = test ? HN_SPLIT_TEST : HN_SPLIT_VAL;
+        hn_session_eval_opts so = hn_session_eval_opts_default(t.s);
+        so.config = nc;
+        so.split = test ? HN_SPLIT_TEST : HN_SPLIT_VAL;
+        if (eo) {
+            so.batch = eo->batch;
+            so.batch_ud = eo->ud;
+            so.limit = eo->limit;
+        }
         hn_session_eval er;
-        st = hn_session_evaluate(t.s, &eo, &er);
+        st = hn_session_evaluate(t.s, &so, &er);
         r->loss = er.loss;
         r->acc = er.acc;
         r->n = er.n;

@@ -140,9 +140,27 @@ const char *hn_ckpt_meta(const hn_ckpt *c, const char *key);
 
 typedef struct hn_model hn_model; /* nn.h */
 typedef struct hn_optim hn_optim; /* optim.h */
+struct hn_param;                   /* nn.h */
+
+/* Quantization contract of the model tensors (docs/nn.md "Quantization
+ * contract"): metadata key and value every model checkpoint carries from
+ * contract 2 on (per-tensor activation clamps on nested power-of-two grids,
+ * round half up).  A checkpoint without it is of contract 1 (per-channel
+ * act_clamp) or imported; integer backends refuse it. */
+#define HN_CKPT_QUANT_KEY "quant_contract"
+#define HN_CKPT_QUANT_CONTRACT "2"
+/* "input": "u8" when the stem was trained on 8-bit codes (value code/255,
+ * hn_model_set_input_norm); without it the model saw normalized floats and
+ * loading folds the normalization into the stem (hn_ckpt_fold_input). */
+#define HN_CKPT_INPUT_KEY "input"
+#define HN_CKPT_INPUT_U8 "u8"
+/* "act_clamps": "calibrated" (hn_model_calibrate_clamps ran, e.g. every
+ * quantized training) or "default"; loading sets
+ * hn_model_set_clamps_calibrated from it (contract 2 only). */
+#define HN_CKPT_CLAMPS_KEY "act_clamps"
 
 /* Every model parameter and buffer (hn_model_param) as an F32 tensor under
- * its PyTorch-style name with its full shape. */
+ * its PyTorch-style name with its full shape, plus HN_CKPT_QUANT_KEY. */
 hn_status hn_ckpt_writer_add_model(hn_ckpt_writer *w, hn_model *m);
 /* Optimizer state of an optimizer built with hn_optim_new_model(m):
  * optim.<param>.momentum_buffer (SGD with momentum) or optim.<param>.exp_avg
@@ -153,9 +171,17 @@ hn_status hn_ckpt_writer_add_optim(hn_ckpt_writer *w, hn_model *m,
  * name, checking dtype and shape.  strict: every model parameter must be in
  * the file (resume); otherwise missing ones keep their values and *n_loaded
  * (may be NULL) says how many were found (import of a pretrained model).
- * Tensors the model does not have are ignored either way. */
+ * Tensors the model does not have are ignored either way.  A per-channel
+ * `*.act_clamp` of contract 1 is converted to the per-tensor clamp (the
+ * largest |channel clamp|); then hn_ckpt_fold_input. */
 hn_status hn_ckpt_load_model(const hn_ckpt *c, hn_model *m, bool strict,
                              int *n_loaded);
+/* Contract-1 per-channel act_clamp tensor t -> the per-tensor parameter p
+ * (max |clamp|); false (nothing done) when t/p are not that case. */
+bool hn_ckpt_convert_act_clamp(const hn_ckpt_tensor *t, struct hn_param *p);
+/* Folds the data normalization into the stem (hn_model_fold_input_norm)
+ * when the model takes 8-bit input and the checkpoint was trained without. */
+hn_status hn_ckpt_fold_input(const hn_ckpt *c, hn_model *m);
 /* Restores what hn_ckpt_writer_add_optim wrote (all of it must be there). */
 hn_status hn_ckpt_load_optim(const hn_ckpt *c, hn_model *m, hn_optim *o);
 

@@ -121,6 +121,42 @@ void hn_model_copy_bank0(hn_model *m);
 hn_status hn_model_init_weight_clamps(hn_model *m);
 hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n);
 
+/* ---- the quantized network as integers (docs/nn.md "Quantization
+ * contract"; used by the integer backends, intnet.h) ----------------------- */
+/* Layer l's active weights as integer codes and per-filter scales, from the
+ * same quantizer as the forward: codes (c_out_a, c_in_a, k, k) in
+ * [-(2^(b_w-1)-1), 2^(b_w-1)-1] (1 bit: +-1) and scale (c_out_a) the real
+ * value of one code (a/L; binary a).  HN_ERR_UNSUPPORTED naming the layer
+ * and filter when a filter is full precision. */
+hn_status hn_model_qweights(const hn_model *m, int l, int32_t *codes,
+                            float *scale);
+/* Eval-mode BN of layer l's active filters: y = scale*x + shift (running
+ * statistics of the BN set in use). */
+void hn_model_bn_affine(const hn_model *m, int l, float *scale, float *shift);
+/* The activation clamp of layer l's output tensor (conv2: the block output;
+ * the value the forward uses, |p| floored at 1e-6). */
+float hn_model_act_clamp(const hn_model *m, int l);
+
+/* 8-bit input (docs/nn.md): with the data normalization set, the forward
+ * maps each normalized input x back to its 8-bit code
+ * q = rhu((x*std_c + mean_c) * 255) and feeds the stem q/255 (zero padding
+ * = code 0), exactly what the array reads; the normalization is thereby
+ * folded into the stem's weights and BN.  mean/std: (in_c); NULL unsets. */
+void hn_model_set_input_norm(hn_model *m, const float *mean, const float *std);
+int hn_model_has_input_norm(const hn_model *m);
+/* The normalization set by hn_model_set_input_norm (in_c values each);
+ * returns 0 (nothing written) when none is set. */
+int hn_model_input_norm(const hn_model *m, float *mean, float *std);
+/* Whether the activation clamps come from hn_model_calibrate_clamps (or a
+ * checkpoint saying so); integer backends refuse uncalibrated clamps. */
+int hn_model_clamps_calibrated(const hn_model *m);
+void hn_model_set_clamps_calibrated(hn_model *m, int yes);
+/* Converts a model trained on normalized inputs (a checkpoint without the
+ * 8-bit input contract) to the 8-bit input: stem weights /= std_c and
+ * running_mean += the folded mean (exact away from the zero-padded border),
+ * stem weight clamps /= min std.  Needs hn_model_set_input_norm first. */
+hn_status hn_model_fold_input_norm(hn_model *m);
+
 /* BN recalibration: begin() switches the BN set in use to cumulative
  * averaging; each train-mode forward (no backward needed) adds a batch, the
  * first one replacing what it reaches; end() restores the momentum.  Only

@@ -94,6 +94,14 @@ typedef struct hn_session_eval_opts {
      * 0 refuses with HN_ERR_INVAL.  The model's BN statistics and
      * configuration are restored afterwards either way. */
     int recalib_batches;
+    /* Optional per-batch hook after the float forward (e.g. an integer
+     * backend on the same batch: hetnas eval --backend): the model
+     * (configured, BN as evaluated), the normalized batch x (n, C, H, W),
+     * labels and the float logits (n, classes). */
+    hn_status (*batch)(hn_model *m, const float *x, const int *labels, int n,
+                       const float *logits, void *ud);
+    void *batch_ud;
+    long limit; /* > 0: at most that many samples, in the split's order */
 } hn_session_eval_opts;
 
 /* Defaults: current configuration, validation split, recalib_batches from

@@ -57,6 +57,22 @@ hn_status hn_eval_checkpoint(const hn_experiment *e, const char *ckpt,
                              const char *config_path, const char *split,
                              hn_eval_result *r);
 
+/* Evaluation with a per-batch hook (e.g. an integer backend run on the same
+ * batch, hetnas eval --backend): batch() gets the model (configured, BN
+ * recalibrated), the normalized batch x (n, C, H, W), labels and the float
+ * model's logits (n, classes), after the float forward.  limit > 0: at most
+ * that many samples (in the split's order). */
+typedef struct hn_eval_opts {
+    hn_status (*batch)(hn_model *m, const float *x, const int *labels, int n,
+                       const float *logits, void *ud);
+    void *ud;
+    long limit;
+} hn_eval_opts;
+
+hn_status hn_eval_checkpoint_ex(const hn_experiment *e, const char *ckpt,
+                                const char *config_path, const char *split,
+                                const hn_eval_opts *eo, hn_eval_result *r);
+
 #ifdef __cplusplus
 }
 #endif
