@@ -40,8 +40,9 @@ static hn_hwjob make_job(int k, int stride, int pad, int h, int w, int nin,
 
 /* 3x3, 5x5 output; channels 3 @ 4 bits + 2 @ 1 bit; filters 5 @ 2 + 1 @ 8.
  * rows = 5*2 + 8 = 18 -> 5 row tiles; 25 pixels -> 2 pixel tiles;
- * kw = ceil(45/16) = 3; planes j=3,2,1 span 3 channels (27 bits, 2 words),
- * j=0 all 5 (45 bits, 3 words): T = 9; 10 tiles of max(9, 4) cycles:
+ * kw = ceil(45/16) = 3; MSB-aligned codes: step 0 carries the MSB of all 5
+ * channels (45 bits, 3 words), steps 1..3 the 3 4-bit channels (27 bits, 2
+ * words): T = 9; 10 tiles of max(9, 4) cycles:
  * 9 + 9*9 + 4 + 6 = 100 cycles.  Binary MACs: 18 * (5+3+3+3) * 9 * 25. */
 static void test_hand_computed(void **state) {
     (void)state;
@@ -55,8 +56,9 @@ static void test_hand_computed(void **state) {
     assert_int_equal(pl.pt, 2);
     assert_int_equal(pl.ba, 4);
     assert_int_equal(pl.kw, 3);
-    assert_int_equal(pl.nc[0], 2);
-    assert_int_equal(pl.nc[3], 3);
+    assert_int_equal(pl.nc[0], 3);
+    assert_int_equal(pl.nc[1], 2);
+    assert_int_equal(pl.nc[3], 2);
     assert_int_equal(pl.tile_words, 9);
     assert_int_equal(pl.runs, 1);
     /* channels sorted by bits, descending */
@@ -138,8 +140,9 @@ static void test_unsupported(void **state) {
  *           row 1 (plane 0): both 1: bits 16, 17          -> 0x00030001
  *  descriptors (10 bits/row, {valid, first, last, filt}):
  *           row 0 valid+first = 0x300, row 1 valid+last = 0x280 << 10
- *  acts: step 0 = plane 1: ch1 = 2 -> lane 0 -> 0x1; step 1 = plane 0:
- *        ch0 = 1 -> lane 1 -> 0x2 */
+ *  acts (MSB-aligned codes, B = 2): step 0 = the MSBs: ch1 = 2 -> bit 1 = 1
+ *        (lane 0), ch0 = 1 -> bit 0 = 1 (lane 1) -> 0x3; step 1: ch1 bit 0
+ *        = 0, ch0 has no second bit -> 0.  acc = -1*2 + 1*(1 << 1) = 0. */
 static void test_pack(void **state) {
     (void)state;
     hn_hw_group in[2] = {{1, 1}, {1, 2}}, out[1] = {{1, 2}};
@@ -166,8 +169,8 @@ static void test_pack(void **state) {
     assert_int_equal(hn_array_pack_acts(&job, &p, &pl, 0, 1, &img), HN_OK);
     assert_int_equal(img.n_a, 2);
     assert_int_equal(img.a_wpw, 8);
-    assert_int_equal(img.a[0], 1u);
-    assert_int_equal(img.a[8], 2u);
+    assert_int_equal(img.a[0], 3u);
+    assert_int_equal(img.a[8], 0u);
     for (int i = 1; i < 8; i++) {
         assert_int_equal(img.a[i], 0u);
         assert_int_equal(img.a[8 + i], 0u);
@@ -247,7 +250,7 @@ static void test_model_vs_rtl(void **state) {
     hn_rng_seed(&r, 99, 3);
     for (int t = 0; t < 100; t++) {
         hn_hwjob job;
-        assert_int_equal(hn_hwjob_random(&r, 2, 8, 8, &job), HN_OK);
+        assert_int_equal(hn_hwjob_random(&r, 1, 8, 8, &job), HN_OK);
         run_and_compare(s, &job);
         hn_hwjob_free(&job);
     }

@@ -86,10 +86,19 @@ hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
     img->n_a = (long)npt * pl->ba * pl->kw;
     img->a = calloc((size_t)img->n_a * (size_t)img->a_wpw, sizeof *img->a);
     int32_t *col = malloc(sizeof(int32_t) * (size_t)p->dn * (size_t)K);
-    if (!img->a || !col) {
+    /* bits of the channel at each sorted position */
+    int *obits = malloc(sizeof(int) * (size_t)pl->c_in);
+    int *cbits = malloc(sizeof(int) * (size_t)pl->c_in);
+    if (!img->a || !col || !obits || !cbits) {
         free(col);
+        free(obits);
+        free(cbits);
         return hn_fail(HN_ERR_NOMEM, "pack: out of memory");
     }
+    for (int g = 0, c = 0; g < job->n_in_groups; g++)
+        for (int i = 0; i < job->in_groups[g].n; i++)
+            cbits[c++] = job->in_groups[g].bits;
+    for (int i = 0; i < pl->c_in; i++) obits[i] = cbits[pl->order[i]];
     for (int lp = 0; lp < npt; lp++) {
         /* im2col of the tile's pixels in image order (sorted channels) */
         for (int n = 0; n < p->dn; n++) {
@@ -110,8 +119,9 @@ hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
                                         job->in_w + ix];
             }
         }
+        /* MSB-aligned codes: step st carries bit b_c-1-st of each channel
+         * with b_c > st (the first n_st sorted channels). */
         for (int st = 0; st < pl->ba; st++) {
-            int j = pl->ba - 1 - st;
             for (int c = 0; c < pl->nc[st]; c++) {
                 uint32_t *aw = img->a +
                     ((size_t)(lp * pl->ba + st) * pl->kw + c) * img->a_wpw;
@@ -120,13 +130,17 @@ hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
                     for (int l = 0; l < p->dk; l++) {
                         int q = c * p->dk + l;
                         if (q >= K) break;
-                        if (((uint32_t)cv[q] >> j) & 1u) set_bit(aw, n * p->dk + l);
+                        int b = obits[q / kk];
+                        if (b > st && (((uint32_t)cv[q] >> (b - 1 - st)) & 1u))
+                            set_bit(aw, n * p->dk + l);
                     }
                 }
             }
         }
     }
     free(col);
+    free(obits);
+    free(cbits);
     return HN_OK;
 }
 

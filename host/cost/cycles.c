@@ -112,13 +112,16 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
             c0 += job->in_groups[g].n;
         }
     }
+    /* MSB-aligned codes (hwjob.h): step s (weight 2^(ba-1-s)) carries bit
+     * b_c-1-s of every channel with b_c > s, i.e. the first n_s channels
+     * of the sorted order. */
     uint64_t max_sum = 0;
     for (int j = 0; j < ba; j++) {
         int nj = 0;
         for (int g = 0; g < job->n_in_groups; g++)
             if (job->in_groups[g].bits > j) nj += job->in_groups[g].n;
         plan->n_ch[j] = nj;
-        max_sum += ((uint64_t)1 << j) * (uint64_t)kk * (uint64_t)nj;
+        max_sum += ((uint64_t)1 << (ba - 1 - j)) * (uint64_t)kk * (uint64_t)nj;
     }
     if (max_sum >= ((uint64_t)1 << p->acc_w))
         return hn_fail(HN_ERR_UNSUPPORTED, "k*k*c_in = %d at %d activation bits:"
@@ -127,8 +130,7 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
                        (unsigned long long)max_sum, p->acc_w);
     plan->tile_words = 0;
     for (int s = 0; s < ba; s++) {
-        int j = ba - 1 - s;
-        plan->nc[s] = ceil_div(kk * plan->n_ch[j], p->dk);
+        plan->nc[s] = ceil_div(kk * plan->n_ch[s], p->dk);
         plan->tile_words += plan->nc[s];
     }
     long per_run = (1L << p->a_aw) / ((long)ba * plan->kw);

@@ -46,7 +46,10 @@ typedef struct hn_array_plan {
     int ba;          /* activation planes = max b_a */
     int kw;          /* words per plane = ceil(k*k*c_in / dk) */
     int n_ch[HN_ARRAY_MAX_PLANES]; /* n_j: channels with more than j bits */
-    int nc[HN_ARRAY_MAX_PLANES];   /* words of step s (plane j = ba-1-s) */
+    int nc[HN_ARRAY_MAX_PLANES];   /* words of step s = ceil(k*k*n_s / dk):
+                                      step s weighs 2^(ba-1-s) and carries
+                                      bit b_c-1-s of each channel with
+                                      b_c > s (MSB-aligned codes) */
     int tile_words;  /* T = sum_s nc[s]: cycles of one tile's reduction */
     int pt_per_run;  /* pixel tiles per buffer run */
     int runs;        /* ceil(pt / pt_per_run) */
