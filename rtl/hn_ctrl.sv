@@ -11,9 +11,9 @@
 // is spent on bits a channel group does not have, and no row on bits a
 // filter does not have (rows are (filter, weight plane) pairs).
 //
-// A tile's last word may only issue DM cycles after the previous tile's
-// last word: hn_drain needs DM cycles to retire a tile.  So a tile costs
-// max(T, DM) cycles with T = sum_s nc[s].
+// A tile's last word may only issue ND = ceil(DM/2) cycles after the
+// previous tile's last word: hn_drain retires two rows per cycle, ND cycles
+// per tile.  So a tile costs max(T, ND) cycles with T = sum_s nc[s].
 //
 // Memory image addressing (see docs/hardware.md):
 //   weights:     waddr = mt*kw + c
@@ -46,6 +46,7 @@ module hn_ctrl #(
   output logic [W_AW-1:0]          maddr_o
 );
   localparam int unsigned S_W   = $clog2(BA_MAX) + 1;
+  localparam int unsigned ND    = (DM + 1) / 2;  // drain cycles per tile
   localparam int unsigned GAP_W = $clog2(DM) + 1;
 
   logic              busy_q;
@@ -127,7 +128,7 @@ module hn_ctrl #(
         end else begin
           c_q   <= '0;
           s_q   <= '0;
-          gap_q <= GAP_W'(DM - 1);
+          gap_q <= GAP_W'(ND - 1);
           if (!end_row) begin
             mt_q     <= mt_q + 1'b1;
             w_base_q <= w_base_q + W_AW'(cfg_kw_i);
@@ -162,7 +163,7 @@ module hn_ctrl #(
           assert (cfg_nc_i[s*KW_W +: KW_W] != '0 && cfg_nc_i[s*KW_W +: KW_W] <= cfg_kw_i)
             else $error("hn_ctrl: cfg_nc_i[%0d] out of range", s);
     end
-    // A tile never ends less than DM cycles after the previous one.
+    // A tile never ends less than ND cycles after the previous one.
     if (rst_ni && busy_q && end_tile && !stall) assert (gap_q == '0);
   end
 `endif

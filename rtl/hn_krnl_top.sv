@@ -87,6 +87,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   logic [31:0] n_w_q, n_m_q, n_a_q, c_out_q, mt_q, pt_q, ba_q, kw_q;
   logic [31:0] nc_q [BA_MAX];
   logic [31:0] cycles_q;
+  logic [31:0] kcycles_q;         // kernel cycles: start accepted .. S_DONE
   logic        resp_err_q;
   logic        aw_done_q, w_done_q;
   logic [C_S_AXI_CONTROL_ADDR_WIDTH-1:0] waddr_q;
@@ -193,6 +194,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
           HN_REG_KW: s_axi_control_rdata <= kw_q;
           HN_REG_CYCLES: s_axi_control_rdata <= cycles_q;
           HN_REG_STATUS: s_axi_control_rdata <= {31'd0, resp_err_q};
+          HN_REG_KCYCLES: s_axi_control_rdata <= kcycles_q;
           default: begin
             s_axi_control_rdata <= '0;
             for (int s = 0; s < BA_MAX; s++)
@@ -255,6 +257,14 @@ module hn_krnl_top import hn_params_pkg::*; #(
 
   logic rbeat;
   assign rbeat = m_axi_gmem_rvalid && m_axi_gmem_rready;
+
+  // Kernel time (load + run + store): what the cycle model's kernel term
+  // predicts (host/cost/cycles.c, hn_cycles_kernel).
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n)         kcycles_q <= '0;
+    else if (accept_start) kcycles_q <= 32'd1;
+    else if (!idle_state)  kcycles_q <= kcycles_q + 1'b1;
+  end
 
   always_ff @(posedge ap_clk or negedge ap_rst_n) begin
     if (!ap_rst_n) begin

@@ -76,6 +76,7 @@ struct hn_sim {
     uint64_t time = 0;
     uint64_t array_cycles = 0;
     uint64_t ticks = 0;
+    uint64_t axi_kcycles = 0;  // of the last hn_sim_run_axi
     hn_array_plan plan;
 
     void tick() {
@@ -427,6 +428,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     hn_array_image &img = g.img;
     HN_TRY(hn_array_pack_weights(job, &p, &pl, &img));
     uint64_t total = 0;
+    s->axi_kcycles = 0;
     for (int run = 0; run < pl.runs; run++) {
         const int pt0 = run * pl.pt_per_run;
         const int npt = std::min(pl.pt_per_run, pl.pt - pt0);
@@ -481,6 +483,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         uint32_t ctrl = bench.reg_read(HN_REG_CTRL);
         uint32_t cyc = bench.reg_read(HN_REG_CYCLES);
         uint32_t status = bench.reg_read(HN_REG_STATUS);
+        s->axi_kcycles += bench.reg_read(HN_REG_KCYCLES);
         s->ticks += bench.ticks;
         if (!(ctrl & 2u) || status || bench.error)
             return hn_fail(HN_ERR_INTERNAL, "hn_sim_run_axi: kernel finished with "
@@ -499,5 +502,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     if (cycles) *cycles = total;
     return HN_OK;
 }
+
+uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s) { return s->axi_kcycles; }
 
 }  // extern "C"

@@ -145,15 +145,16 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
 }
 
 /* One run: the first tile's words issue from the cycle after start; every
- * later tile ends max(T, Dm) cycles after the previous one (hn_drain needs
- * Dm cycles per tile); then 3 pipeline stages, the capture, Dm drain
- * cycles, and the done pulse. */
+ * later tile ends max(T, Nd) cycles after the previous one (hn_drain
+ * retires two rows per cycle: Nd = ceil(Dm/2) cycles per tile); then 3
+ * pipeline stages, the capture, Nd drain cycles, and the done pulse. */
 uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
                        int npt) {
     uint64_t T = (uint64_t)plan->tile_words;
     uint64_t tiles = (uint64_t)plan->mt * (uint64_t)npt;
-    uint64_t per = T > (uint64_t)p->dm ? T : (uint64_t)p->dm;
-    return T + (tiles - 1) * per + (uint64_t)p->dm + 6;
+    uint64_t nd = (uint64_t)(p->dm + 1) / 2;
+    uint64_t per = T > nd ? T : nd;
+    return T + (tiles - 1) * per + nd + 6;
 }
 
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
@@ -177,6 +178,63 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
     out->ideal_cycles = (double)out->binary_macs /
                         ((double)p->dm * p->dn * p->dk);
     out->utilization = out->ideal_cycles / (double)cycles;
+    return HN_OK;
+}
+
+hn_dma_params hn_dma_params_bench(void) {
+    hn_dma_params d = {1, 1};
+    return d;
+}
+
+/* One load section of `beats` 32-bit beats in bursts of <= 16, one burst
+ * outstanding: each burst costs its beats + the address handshake + rd_lat;
+ * one cycle switches to the next section. */
+static uint64_t load_section(uint64_t beats, const hn_dma_params *d) {
+    uint64_t bursts = (beats + 15) / 16;
+    return beats + bursts * (uint64_t)(d->rd_lat + 1) + 1;
+}
+
+uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
+                              const hn_array_params *p,
+                              const hn_dma_params *d, int npt,
+                              hn_kernel_report *out) {
+    const uint64_t meta_w = (uint64_t)p->filt_w + 3;
+    const uint64_t w_wpw = ((uint64_t)p->dm * p->dk + 31) / 32;
+    const uint64_t m_wpw = ((uint64_t)p->dm * meta_w + 31) / 32;
+    const uint64_t a_wpw = ((uint64_t)p->dn * p->dk + 31) / 32;
+    const uint64_t n_w = (uint64_t)plan->mt * plan->kw, n_m = (uint64_t)plan->mt;
+    const uint64_t n_a = (uint64_t)npt * plan->ba * plan->kw;
+    uint64_t load = load_section(n_w * w_wpw, d) + load_section(n_m * m_wpw, d) +
+                    load_section(n_a * a_wpw, d);
+    uint64_t core = hn_cycles_run(plan, p, npt);
+    /* per result word: read the result RAM (2), address handshake (1), Dn
+     * beats, the response after wr_lat */
+    uint64_t store = (uint64_t)npt * plan->c_out *
+                     ((uint64_t)p->dn + 3 + (uint64_t)d->wr_lat);
+    /* accept, the start cycle of the core, the done-to-store cycle, done */
+    uint64_t total = load + core + store + 3;
+    if (out) {
+        out->load += load;
+        out->core += core;
+        out->store += store;
+        out->cycles += total;
+    }
+    return total;
+}
+
+hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
+                           const hn_dma_params *d, hn_kernel_report *out) {
+    static _Thread_local hn_array_plan plan;
+    memset(out, 0, sizeof *out);
+    if (d->rd_lat < 1 || d->wr_lat < 1)
+        return hn_fail(HN_ERR_INVAL, "dma: rd_lat %d / wr_lat %d must be >= 1",
+                       d->rd_lat, d->wr_lat);
+    HN_TRY(hn_array_plan_job(job, p, &plan));
+    for (int r = 0; r < plan.runs; r++) {
+        int npt = plan.pt - r * plan.pt_per_run;
+        if (npt > plan.pt_per_run) npt = plan.pt_per_run;
+        hn_cycles_kernel_run(&plan, p, d, npt, out);
+    }
     return HN_OK;
 }
 

@@ -78,6 +78,41 @@ uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
                         hn_cycle_report *out);
 
+/* ---- kernel time: hn_krnl_top's DMA around the core (docs/hardware.md,
+ * "Kernel time") ----
+ * The wrapper loads the weight, descriptor and activation sections over a
+ * 32-bit m_axi port, one read burst (<= 16 beats) outstanding at a time,
+ * runs the core, and stores every result word {pt, filter} (Dn int32) as
+ * one Dn-beat write burst, waiting for its response.  The memory is
+ * described by two latencies; with them the count is exact for the RTL
+ * (tests/test_sim.c checks it against the Verilator memory model, which
+ * answers with rd_lat = wr_lat = 1). */
+typedef struct hn_dma_params {
+    int rd_lat; /* cycles from the read-address handshake to the first beat (>= 1) */
+    int wr_lat; /* cycles from the last write beat to the write response (>= 1) */
+} hn_dma_params;
+
+/* The latencies of the Verilator memory model (sim/hn_sim.cpp): 1 and 1. */
+hn_dma_params hn_dma_params_bench(void);
+
+typedef struct hn_kernel_report {
+    uint64_t load;   /* cycles of the three load sections, all calls */
+    uint64_t core;   /* core cycles (hn_cycles_run), all calls */
+    uint64_t store;  /* cycles of the result stores, all calls */
+    uint64_t cycles; /* kernel cycles (ap_start accepted to done), summed
+                        over the calls (one call per buffer run) */
+} hn_kernel_report;
+
+/* Kernel cycles of one call (one buffer run of npt pixel tiles), what
+ * hn_krnl_top reports in HN_REG_KCYCLES; the parts go to *out if not NULL. */
+uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
+                              const hn_array_params *p,
+                              const hn_dma_params *d, int npt,
+                              hn_kernel_report *out);
+/* All calls of a job. */
+hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
+                           const hn_dma_params *d, hn_kernel_report *out);
+
 /* The geometry and groups of searchable layer `layer` of a configuration
  * as a job (weights/acts left NULL; hn_hwjob_alloc them to run it): active
  * input channels grouped by their bits (config.h hn_config_input_bits,
