@@ -117,6 +117,13 @@ expect_err does_not_exist.json ref "does_not_exist.json"
 "$CLI" hw frobnicate >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown subcommand: exit != 2"
 "$CLI" hw run --job "$S" --backend ref --cycle-cap 10 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--cycle-cap with ref: exit != 2"
 
+# hw report: kernel time (DMA) column on request; a bad --dma is a usage error.
+"$CLI" hw report --homogeneous 3,3 --no-sim --dma 1,1 --json >"$T/rep.json" 2>"$T/err" ||
+  fail "hw report --dma: $(cat "$T/err")"
+grep -q '"kernel_cycles":[1-9]' "$T/rep.json" || fail "hw report --dma: no kernel_cycles"
+grep -q '"utilization":0\.99' "$T/rep.json" || fail "hw report (3,3): utilization not 0.99x"
+"$CLI" hw report --homogeneous 3,3 --no-sim --dma 0,1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--dma 0,1: exit != 2"
+
 if [ $fails -ne 0 ]; then
   echo "e2e_hw_run: $fails failure(s)"
   exit 1

@@ -32,6 +32,24 @@ hn_status hn_hwreport_model(const hn_arch *a, const hn_config *c,
     return HN_OK;
 }
 
+hn_status hn_hwreport_kernel(const hn_arch *a, const hn_config *c,
+                             int input_bits, const hn_array_params *p,
+                             const hn_dma_params *d, hn_hwreport_layer *rows,
+                             uint64_t *total) {
+    *total = 0;
+    for (int l = 0; l < hn_arch_n_layers(a); l++) {
+        hn_hwjob job;
+        HN_TRY(hn_array_layer_job(a, c, l, input_bits, &job));
+        hn_kernel_report kr;
+        hn_status st = hn_cycles_kernel(&job, p, d, &kr);
+        if (st != HN_OK)
+            return hn_fail_ctx(st, "layer %s", hn_arch_layer(a, l)->name);
+        rows[l].kernel = kr.cycles;
+        *total += kr.cycles;
+    }
+    return HN_OK;
+}
+
 hn_status hn_hwreport_measure(const hn_arch *a, const hn_config *c,
                               int input_bits, uint64_t seed,
                               hn_hwreport_run_fn run, void *ctx,

@@ -27,7 +27,8 @@ static const char *k_usage =
     "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
     "                        (--config FILE | --homogeneous BW,BA)\n"
     "                        [--input-bits 8] [--samples N] [--seed S]\n"
-    "                        [--array DMxDNxDK] [--acc-w B] [--no-sim] [--json]\n"
+    "                        [--array DMxDNxDK] [--acc-w B] [--dma RD,WR]\n"
+    "                        [--no-sim] [--json]\n"
     "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
     "random weights and activations, checked against the C reference), the\n"
     "cycle model's prediction, ideal cycles and utilization.  With\n"
@@ -36,7 +37,9 @@ static const char *k_usage =
     "total model cycles (the model is exact: tests/test_sim.c).  --array and\n"
     "--acc-w evaluate the model at another array size, with a weight buffer\n"
     "of 2^20 words (the RTL is measured only at the size it was verilated\n"
-    "with).\n";
+    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (DMA load +\n"
+    "run + store) at read/write memory latencies RD, WR cycles (1,1 = the\n"
+    "Verilator memory model; docs/hardware.md \"Kernel time\").\n";
 
 typedef hn_hwreport_layer layer_row;
 
@@ -60,6 +63,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
     bool json = false, no_sim = false;
     int samples = 0, seed = 1, input_bits = 8;
     int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
+    hn_dma_params dma = {0, 0};
     const char *v;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -89,6 +93,16 @@ int hn_cmd_hw_report(int argc, char **argv) {
         } else if (!strcmp(o, "--acc-w")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             if (!hn_arg_int(cmd, o, v, 8, 31, &acc_w)) return 2;
+        } else if (!strcmp(o, "--dma")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            char extra;
+            if (sscanf(v, "%d,%d%c", &dma.rd_lat, &dma.wr_lat, &extra) != 2 ||
+                dma.rd_lat < 1 || dma.wr_lat < 1 || dma.rd_lat > 100000 ||
+                dma.wr_lat > 100000) {
+                fprintf(stderr, "hetnas hw report: --dma: '%s' is not RD,WR "
+                        "with latencies >= 1 (e.g. 1,1)\n", v);
+                return 2;
+            }
         } else if (!strcmp(o, "--no-sim")) {
             no_sim = true;
         } else if (!strcmp(o, "--json")) {
@@ -206,6 +220,15 @@ simulated:
     const double l_pearson = smp.layer_pearson, l_spearman = smp.layer_spearman;
     const double *u_mean = smp.layer_util_mean, *u_min = smp.layer_util_min;
 
+    /* ---- kernel time (DMA) ------------------------------------------------ */
+    uint64_t kernel_total = 0;
+    const bool kernel = dma.rd_lat > 0;
+    if (kernel && hn_hwreport_kernel(a, c, input_bits, &p, &dma, rows,
+                                     &kernel_total) != HN_OK) {
+        hn_arg_report(cmd);
+        goto done;
+    }
+
     /* ---- output ------------------------------------------------------------ */
     double ideal_total = 0;
     for (int l = 0; l < L; l++) ideal_total += rows[l].ideal;
@@ -249,6 +272,10 @@ simulated:
             hn_jw_double(w, rows[l].ideal);
             hn_jw_key(w, "utilization");
             hn_jw_double(w, rows[l].util);
+            if (kernel) {
+                hn_jw_key(w, "kernel_cycles");
+                hn_jw_uint(w, rows[l].kernel);
+            }
             hn_jw_obj_end(w);
         }
         hn_jw_arr_end(w);
@@ -265,6 +292,14 @@ simulated:
         hn_jw_uint(w, model_total);
         hn_jw_key(w, "utilization");
         hn_jw_double(w, ideal_total / (double)model_total);
+        if (kernel) {
+            hn_jw_key(w, "kernel_cycles");
+            hn_jw_uint(w, kernel_total);
+            hn_jw_key(w, "dma_rd_lat");
+            hn_jw_int(w, dma.rd_lat);
+            hn_jw_key(w, "dma_wr_lat");
+            hn_jw_int(w, dma.wr_lat);
+        }
         if (measured) {
             hn_jw_key(w, "sim_wall_s");
             hn_jw_double(w, wall);
@@ -316,8 +351,8 @@ simulated:
     } else {
         printf("%s on a Dm=%d x Dn=%d x Dk=%d bit-serial array (%d binary lanes)\n",
                hn_arch_model_name(a), p.dm, p.dn, p.dk, p.dm * p.dn * p.dk);
-        printf("%-14s %12s %14s %12s %12s %12s %6s\n", "layer", "MACs", "BOPs",
-               "cycles", "model", "ideal", "util");
+        printf("%-14s %12s %14s %12s %12s %12s %6s%s\n", "layer", "MACs", "BOPs",
+               "cycles", "model", "ideal", "util", kernel ? "       kernel" : "");
         for (int l = 0; l < L; l++) {
             char meas[32];
             if (rows[l].measured >= 0)
@@ -326,16 +361,25 @@ simulated:
             else
                 snprintf(meas, sizeof meas, "-");
             printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
-                   " %12.0f %6.3f\n", hn_arch_layer(a, l)->name,
+                   " %12.0f %6.3f", hn_arch_layer(a, l)->name,
                    rows[l].cost.macs, rows[l].cost.bops, meas, rows[l].model,
                    rows[l].ideal, rows[l].util);
+            if (kernel) printf(" %12" PRIu64, rows[l].kernel);
+            printf("\n");
         }
         char meas[32];
         if (measured) snprintf(meas, sizeof meas, "%" PRIu64, meas_total);
         else snprintf(meas, sizeof meas, "-");
         printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
-               " %12.0f %6.3f\n", "total", total.macs, total.bops, meas,
+               " %12.0f %6.3f", "total", total.macs, total.bops, meas,
                model_total, ideal_total, ideal_total / (double)model_total);
+        if (kernel) printf(" %12" PRIu64, kernel_total);
+        printf("\n");
+        if (kernel)
+            printf("kernel: hn_krnl_top cycles incl. DMA load and store (not "
+                   "overlapped with the run), read latency %d, write latency %d "
+                   "cycles (model, docs/hardware.md \"Kernel time\")\n",
+                   dma.rd_lat, dma.wr_lat);
         if (measured)
             printf("measured on the RTL (Verilator): %.2f s wall for the whole "
                    "network (packing, loading, running, read-back, C reference "

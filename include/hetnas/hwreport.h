@@ -23,6 +23,8 @@ typedef struct hn_hwreport_layer {
     int ok;             /* measured accumulators == C reference */
     uint64_t model;     /* model cycles (exact for the RTL) */
     double ideal, util; /* ideal cycles, utilization = ideal / model */
+    uint64_t kernel;    /* kernel cycles incl. DMA (hn_hwreport_kernel), 0 if
+                           not computed */
 } hn_hwreport_layer;
 
 /* Model cycles of every searchable layer of configuration c (rows may be
@@ -30,6 +32,13 @@ typedef struct hn_hwreport_layer {
 hn_status hn_hwreport_model(const hn_arch *a, const hn_config *c,
                             int input_bits, const hn_array_params *p,
                             hn_hwreport_layer *rows, uint64_t *total);
+
+/* Kernel cycles (load + run + store of hn_krnl_top, hn_cycles_kernel) of
+ * every layer at memory latencies d into rows[l].kernel; *total = sum. */
+hn_status hn_hwreport_kernel(const hn_arch *a, const hn_config *c,
+                             int input_bits, const hn_array_params *p,
+                             const hn_dma_params *d, hn_hwreport_layer *rows,
+                             uint64_t *total);
 
 /* Runs one conv job: acc (c_out, out_h, out_w) and its cycle count. */
 typedef hn_status (*hn_hwreport_run_fn)(void *ctx, const hn_hwjob *job,
