@@ -133,7 +133,35 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
         plan->nc[s] = ceil_div(kk * plan->n_ch[s], p->dk);
         plan->tile_words += plan->nc[s];
     }
-    long per_run = (1L << p->a_aw) / ((long)ba * plan->kw);
+    plan->a_words = ba * plan->kw;
+    /* Packed steps: step s+1 begins right after step s unless step s began
+     * in the same word (a word holds at most one step beginning). */
+    int start[HN_ARRAY_MAX_PLANES], seg[HN_ARRAY_MAX_PLANES], T2 = 0;
+    for (int s = 0; s < ba; s++) {
+        if (s == 0) {
+            start[s] = 0;
+        } else {
+            int e = start[s - 1] + kk * plan->n_ch[s - 1];
+            start[s] = (e / p->dk == start[s - 1] / p->dk)
+                           ? (start[s - 1] / p->dk + 1) * p->dk : e;
+        }
+        seg[s] = start[s] / p->dk;
+    }
+    T2 = ceil_div(start[ba - 1] + kk * plan->n_ch[ba - 1], p->dk);
+    if (T2 < plan->tile_words && T2 < (1 << p->kw_w) &&
+        (long)plan->mt * T2 <= (1L << p->w_aw) && T2 <= (1L << p->a_aw)) {
+        plan->packed = 1;
+        plan->kw = T2;
+        plan->a_words = T2;
+        plan->tile_words = T2;
+        for (int s = 0; s < ba; s++) {
+            plan->start[s] = start[s];
+            plan->seg[s] = seg[s];
+            plan->split[s] = start[s] % p->dk;
+            plan->nc[s] = (s + 1 < ba ? seg[s + 1] : T2) - seg[s];
+        }
+    }
+    long per_run = (1L << p->a_aw) / (long)plan->a_words;
     if (per_run > (1L << p->pt_w)) per_run = 1L << p->pt_w;
     if (per_run < 1)
         return hn_fail(HN_ERR_UNSUPPORTED, "in_groups: %d planes x %d words of "
@@ -142,6 +170,11 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
     plan->pt_per_run = (int)per_run;
     plan->runs = ceil_div(plan->pt, plan->pt_per_run);
     return HN_OK;
+}
+
+long hn_array_act_addr(const hn_array_plan *plan, int lp, int s, int c) {
+    if (plan->packed) return (long)lp * plan->a_words + plan->seg[s] + c;
+    return ((long)lp * plan->ba + s) * plan->kw + c;
 }
 
 /* One run: the first tile's words issue from the cycle after start; every
@@ -203,7 +236,7 @@ uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
     const uint64_t m_wpw = ((uint64_t)p->dm * meta_w + 31) / 32;
     const uint64_t a_wpw = ((uint64_t)p->dn * p->dk + 31) / 32;
     const uint64_t n_w = (uint64_t)plan->mt * plan->kw, n_m = (uint64_t)plan->mt;
-    const uint64_t n_a = (uint64_t)npt * plan->ba * plan->kw;
+    const uint64_t n_a = (uint64_t)npt * plan->a_words;
     uint64_t load = load_section(n_w * w_wpw, d) + load_section(n_m * m_wpw, d) +
                     load_section(n_a * a_wpw, d);
     uint64_t core = hn_cycles_run(plan, p, npt);

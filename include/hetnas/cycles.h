@@ -51,6 +51,17 @@ typedef struct hn_array_plan {
                                       bit b_c-1-s of each channel with
                                       b_c > s (MSB-aligned codes) */
     int tile_words;  /* T = sum_s nc[s]: cycles of one tile's reduction */
+    /* Packed-step schedule (docs/hardware.md "Packed steps"), chosen when it
+     * needs fewer words per tile and fits the buffers: the steps' lanes
+     * (k*k*n_s each) follow each other in one stream of T words, at most
+     * one step beginning per word; step s begins at lane start[s] and is
+     * the segment of nc[s] words from word seg[s]; split[s] = start[s] % dk
+     * lanes of step s-1 share its first word.  kw is then T (weight words
+     * per row tile, the cfg_kw register). */
+    int packed;
+    int start[HN_ARRAY_MAX_PLANES], seg[HN_ARRAY_MAX_PLANES];
+    int split[HN_ARRAY_MAX_PLANES];
+    int a_words;     /* activation words per pixel tile: ba*kw, or T packed */
     int pt_per_run;  /* pixel tiles per buffer run */
     int runs;        /* ceil(pt / pt_per_run) */
     int order[4096]; /* input channels sorted by bits, descending (stable) */
@@ -70,6 +81,10 @@ typedef struct hn_cycle_report {
     double ideal_cycles;  /* binary_macs / (dm*dn*dk) */
     double utilization;   /* ideal_cycles / cycles */
 } hn_cycle_report;
+
+/* Activation buffer address of word c of step s of pixel tile lp (within
+ * the run), for either schedule. */
+long hn_array_act_addr(const hn_array_plan *plan, int lp, int s, int c);
 
 /* Cycles of one run of `npt` pixel tiles (what hn_core counts). */
 uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
