@@ -5,9 +5,11 @@
  * For output pixel (f, y, x), input group t1 and kernel tap (ky, kx), the
  * channels of t1 are packed 64 to a word; with W_p the p-th weight plane
  * word of filter f and A_q the q-th activation plane word at the tap:
- *   b_w >= 2:  sum_p sum_q s_p 2^(p+q) popcount(W_p & A_q),  s_p = -1 for the
- *              MSB plane p = b_w-1 (two's complement), +1 otherwise;
- *   b_w == 1:  (w = 2*bit - 1)  sum_q 2^q (2 popcount(W_0 & A_q) - popcount(A_q)).
+ *   b_w >= 2:  sum_p sum_q s_p 2^(p+q+h) popcount(W_p & A_q),  s_p = -1 for
+ *              the MSB plane p = b_w-1 (two's complement), +1 otherwise;
+ *   b_w == 1:  (w = 2*bit - 1)  sum_q 2^(q+h) (2 popcount(W_0 & A_q) - popcount(A_q)),
+ * with h = B - b_a(t1), B = the largest b_a of the job: activation codes are
+ * MSB-aligned (hwjob.h), a b_a-bit code counting code << (B - b_a).
  * That is b_w(t2) * b_a(t1) AND-popcount passes per word: a group pays only
  * for the bits it has.  Taps in the zero padding are skipped.
  *
@@ -43,6 +45,8 @@ HN_KERNEL void hn_bsconv(HN_GLOBAL hn_i32 *desc,
      * the offset of the group's taps inside a weight plane. */
     hn_i32 g_words[HN_BS_MAX_GROUPS], g_abits[HN_BS_MAX_GROUPS];
     hn_i32 g_aoff[HN_BS_MAX_GROUPS], g_tapoff[HN_BS_MAX_GROUPS];
+    /* MSB alignment: shift of the group's planes, B - b_a. */
+    hn_i32 g_ash[HN_BS_MAX_GROUPS];
 
     desc[HN_BS_D_STATUS] = HN_BS_E_LIMIT;
     if (desc[HN_BS_D_MAGIC] != HN_BS_MAGIC) {
@@ -79,6 +83,17 @@ READ_IN_GROUPS:
         tapoff += kk * words;
     }
     if (tapoff != fwords) return;
+    int bmax = 0;
+MSB_ALIGN:
+    for (int t1 = 0; t1 < n_in; t1++) {
+        HN_HLS(LOOP_TRIPCOUNT min=1 max=64 avg=4)
+        if (g_abits[t1] > bmax) bmax = g_abits[t1];
+    }
+SET_SHIFT:
+    for (int t1 = 0; t1 < n_in; t1++) {
+        HN_HLS(LOOP_TRIPCOUNT min=1 max=64 avg=4)
+        g_ash[t1] = bmax - g_abits[t1];
+    }
 
     hn_i64 passes = 0;
     hn_i32 overflow = 0;
@@ -118,6 +133,7 @@ FILTER_GROUPS:
                         HN_HLS(LOOP_TRIPCOUNT min=1 max=64 avg=4)
                         const int ba = g_abits[t1];
                         const int words = g_words[t1];
+                        const int ash = g_ash[t1];
                     TAP_Y:
                         for (int ky = 0; ky < k; ky++) {
                             HN_HLS(LOOP_TRIPCOUNT min=1 max=7 avg=3)
@@ -160,11 +176,11 @@ FILTER_GROUPS:
                                                 /* may be negative: scale
                                                  * by 2^q, do not shift */
                                                 term = (2 * pc - (hn_i64)HN_POPCOUNT(abuf[q])) *
-                                                       ((hn_i64)1 << q);
+                                                       ((hn_i64)1 << (q + ash));
                                             else if (p == bw - 1)
-                                                term = -(pc << (p + q));
+                                                term = -(pc << (p + q + ash));
                                             else
-                                                term = pc << (p + q);
+                                                term = pc << (p + q + ash);
                                             sum += term;
                                             passes++;
                                         }

@@ -19,7 +19,9 @@ module hn_core import hn_params_pkg::*; #(
   parameter int unsigned PT_W   = HN_HW_PT_W,
   parameter int unsigned KW_W   = HN_HW_KW_W,
   parameter int unsigned W_AW   = HN_HW_W_AW,
-  parameter int unsigned A_AW   = HN_HW_A_AW
+  parameter int unsigned A_AW   = HN_HW_A_AW,
+  // bits of a lane index inside a word (packed-step split)
+  parameter int unsigned SPL_W  = (DK > 1) ? $clog2(DK) : 1
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
@@ -29,6 +31,8 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [3:0]               cfg_ba_i,
   input  logic [KW_W-1:0]          cfg_kw_i,
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,
+  input  logic                     cfg_packed_i,  // packed-step schedule (hn_ctrl)
+  input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,
   input  logic                     start_i,
   output logic                     busy_o,
   output logic                     done_o,
@@ -57,6 +61,7 @@ module hn_core import hn_params_pkg::*; #(
   logic              ctrl_busy;
   logic              tok0_valid, tok0_clear, tok0_shift, tok0_last;
   logic [PT_W-1:0]   tok0_pt;
+  logic [SPL_W-1:0]  tok0_split, split1;
   logic [W_AW-1:0]   waddr, maddr;
   logic [A_AW-1:0]   aaddr;
 
@@ -66,7 +71,8 @@ module hn_core import hn_params_pkg::*; #(
     .KW_W   (KW_W),
     .W_AW   (W_AW),
     .A_AW   (A_AW),
-    .PT_W   (PT_W)
+    .PT_W   (PT_W),
+    .SPL_W  (SPL_W)
   ) u_ctrl (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
@@ -76,11 +82,14 @@ module hn_core import hn_params_pkg::*; #(
     .cfg_ba_i    (cfg_ba_i),
     .cfg_kw_i    (cfg_kw_i),
     .cfg_nc_i    (cfg_nc_i),
+    .cfg_packed_i(cfg_packed_i),
+    .cfg_split_i (cfg_split_i),
     .busy_o      (ctrl_busy),
     .tok_valid_o (tok0_valid),
     .tok_clear_o (tok0_clear),
     .tok_shift_o (tok0_shift),
     .tok_last_o  (tok0_last),
+    .tok_split_o (tok0_split),
     .tok_pt_o    (tok0_pt),
     .waddr_o     (waddr),
     .aaddr_o     (aaddr),
@@ -142,6 +151,7 @@ module hn_core import hn_params_pkg::*; #(
   end
   always_ff @(posedge clk_i) begin
     pt1 <= tok0_pt;
+    split1 <= tok0_split;
     pt2 <= pt1;
     pt3 <= pt2;
     if (last1) meta2 <= meta1;
@@ -155,7 +165,8 @@ module hn_core import hn_params_pkg::*; #(
     .DM    (DM),
     .DN    (DN),
     .DK    (DK),
-    .ACC_W (ACC_W)
+    .ACC_W (ACC_W),
+    .SPL_W (SPL_W)
   ) u_array (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -164,6 +175,7 @@ module hn_core import hn_params_pkg::*; #(
     .shift_i (shift1),
     .w_i     (w_word),
     .a_i     (a_word),
+    .split_i (split1),
     .acc_o   (acc)
   );
 

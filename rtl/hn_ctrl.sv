@@ -11,21 +11,30 @@
 // is spent on bits a channel group does not have, and no row on bits a
 // filter does not have (rows are (filter, weight plane) pairs).
 //
-// A tile's last word may only issue DM cycles after the previous tile's
-// last word: hn_drain needs DM cycles to retire a tile.  So a tile costs
-// max(T, DM) cycles with T = sum_s nc[s].
+// A tile's last word may only issue ND = ceil(DM/2) cycles after the
+// previous tile's last word: hn_drain retires two rows per cycle, ND cycles
+// per tile.  So a tile costs max(T, ND) cycles with T = sum_s nc[s].
 //
 // Memory image addressing (see docs/hardware.md):
 //   weights:     waddr = mt*kw + c
 //   activations: aaddr = (pt*ba + s)*kw + c
 //   descriptors: maddr = mt
+//
+// Packed-step mode (cfg_packed_i, issue 7): the steps' lanes follow each
+// other in one stream of cfg_kw = T words per tile, weights laid out per
+// tile word.  Step s is the segment of nc[s] words starting with the word
+// where it begins; if it begins mid-word, its first word also carries the
+// tail of step s-1 in the lanes below cfg_split[s] (tok_split_o).
+//   weights:     waddr = mt*T + sum_{s'<s} nc[s'] + c
+//   activations: aaddr = pt*T + sum_{s'<s} nc[s'] + c
 module hn_ctrl #(
   parameter int unsigned DM     = 4,
   parameter int unsigned BA_MAX = 8,   // activation planes supported
   parameter int unsigned KW_W   = 10,  // bits of a plane's word count
   parameter int unsigned W_AW   = 13,  // weight buffer address bits
   parameter int unsigned A_AW   = 14,  // activation buffer address bits
-  parameter int unsigned PT_W   = 6    // pixel tile index bits
+  parameter int unsigned PT_W   = 6,   // pixel tile index bits
+  parameter int unsigned SPL_W  = 4    // bits of a split lane index
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
@@ -35,17 +44,21 @@ module hn_ctrl #(
   input  logic [3:0]               cfg_ba_i,  // activation planes (1..BA_MAX)
   input  logic [KW_W-1:0]          cfg_kw_i,  // words per plane in the image
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,  // nc[s] at [s*KW_W +: KW_W], 1..kw
+  input  logic                     cfg_packed_i,  // packed-step mode
+  input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,   // split[s] at [s*SPL_W +: SPL_W]
   output logic                     busy_o,    // issuing
   output logic                     tok_valid_o,
   output logic                     tok_clear_o,  // first word of a tile
   output logic                     tok_shift_o,  // first word of plane s > 0
   output logic                     tok_last_o,   // last word of a tile
+  output logic [SPL_W-1:0]         tok_split_o,  // lanes of the previous step
   output logic [PT_W-1:0]          tok_pt_o,
   output logic [W_AW-1:0]          waddr_o,
   output logic [A_AW-1:0]          aaddr_o,
   output logic [W_AW-1:0]          maddr_o
 );
   localparam int unsigned S_W   = $clog2(BA_MAX) + 1;
+  localparam int unsigned ND    = (DM + 1) / 2;  // drain cycles per tile
   localparam int unsigned GAP_W = $clog2(DM) + 1;
 
   logic              busy_q;
@@ -56,16 +69,25 @@ module hn_ctrl #(
   logic [W_AW-1:0]   w_base_q;     // mt*kw
   logic [A_AW-1:0]   a_step_q;     // (pt*ba + s)*kw
   logic [A_AW-1:0]   a_tile_q;     // pt*ba*kw
+  logic [W_AW-1:0]   w_step_q;     // packed: sum_{s'<s} nc[s']
   logic [GAP_W-1:0]  gap_q;        // cycles until a tile may end again
 
-  logic [KW_W-1:0]   nc_cur;
+  logic [KW_W-1:0]   nc_cur, adv;
+  logic [SPL_W-1:0]  split_cur;
   logic              end_step, end_tile, end_row, end_job, stall;
 
   always_comb begin
-    nc_cur = '0;
+    nc_cur    = '0;
+    split_cur = '0;
     for (int s = 0; s < BA_MAX; s++)
-      if (s_q == S_W'(s)) nc_cur = cfg_nc_i[s*KW_W +: KW_W];
+      if (s_q == S_W'(s)) begin
+        nc_cur    = cfg_nc_i[s*KW_W +: KW_W];
+        split_cur = cfg_split_i[s*SPL_W +: SPL_W];
+      end
   end
+  // address advance at the end of a step: a plane of kw words, or (packed)
+  // the step's own words
+  assign adv = cfg_packed_i ? nc_cur : cfg_kw_i;
 
   assign end_step = (c_q == nc_cur - 1'b1);
   assign end_tile = end_step && (s_q == S_W'(cfg_ba_i) - 1'b1);
@@ -81,9 +103,11 @@ module hn_ctrl #(
       s_q         <= '0;
       c_q         <= '0;
       w_base_q    <= '0;
+      w_step_q    <= '0;
       a_step_q    <= '0;
       a_tile_q    <= '0;
       gap_q       <= '0;
+      tok_split_o <= '0;
       tok_valid_o <= 1'b0;
       tok_clear_o <= 1'b0;
       tok_shift_o <= 1'b0;
@@ -98,6 +122,7 @@ module hn_ctrl #(
       tok_clear_o <= 1'b0;
       tok_shift_o <= 1'b0;
       tok_last_o  <= 1'b0;
+      tok_split_o <= '0;
       if (start_i && !busy_q) begin
         busy_q   <= 1'b1;
         pt_q     <= '0;
@@ -105,6 +130,7 @@ module hn_ctrl #(
         s_q      <= '0;
         c_q      <= '0;
         w_base_q <= '0;
+        w_step_q <= '0;
         a_step_q <= '0;
         a_tile_q <= '0;
       end else if (busy_q && !stall) begin
@@ -113,8 +139,9 @@ module hn_ctrl #(
         tok_clear_o <= (s_q == '0) && (c_q == '0);
         tok_shift_o <= (s_q != '0) && (c_q == '0);
         tok_last_o  <= end_tile;
+        tok_split_o <= ((s_q != '0) && (c_q == '0)) ? split_cur : '0;
         tok_pt_o    <= pt_q;
-        waddr_o     <= w_base_q + W_AW'(c_q);
+        waddr_o     <= w_base_q + w_step_q + W_AW'(c_q);
         aaddr_o     <= a_step_q + A_AW'(c_q);
         maddr_o     <= mt_q;
         // Advance.
@@ -123,11 +150,13 @@ module hn_ctrl #(
         end else if (!end_tile) begin
           c_q      <= '0;
           s_q      <= s_q + 1'b1;
-          a_step_q <= a_step_q + A_AW'(cfg_kw_i);
+          a_step_q <= a_step_q + A_AW'(adv);
+          if (cfg_packed_i) w_step_q <= w_step_q + W_AW'(nc_cur);
         end else begin
-          c_q   <= '0;
-          s_q   <= '0;
-          gap_q <= GAP_W'(DM - 1);
+          c_q      <= '0;
+          s_q      <= '0;
+          w_step_q <= '0;
+          gap_q    <= GAP_W'(ND - 1);
           if (!end_row) begin
             mt_q     <= mt_q + 1'b1;
             w_base_q <= w_base_q + W_AW'(cfg_kw_i);
@@ -136,8 +165,8 @@ module hn_ctrl #(
             mt_q     <= '0;
             w_base_q <= '0;
             pt_q     <= pt_q + 1'b1;
-            a_tile_q <= a_step_q + A_AW'(cfg_kw_i);
-            a_step_q <= a_step_q + A_AW'(cfg_kw_i);
+            a_tile_q <= a_step_q + A_AW'(adv);
+            a_step_q <= a_step_q + A_AW'(adv);
             if (end_job) busy_q <= 1'b0;
           end
         end
@@ -162,7 +191,7 @@ module hn_ctrl #(
           assert (cfg_nc_i[s*KW_W +: KW_W] != '0 && cfg_nc_i[s*KW_W +: KW_W] <= cfg_kw_i)
             else $error("hn_ctrl: cfg_nc_i[%0d] out of range", s);
     end
-    // A tile never ends less than DM cycles after the previous one.
+    // A tile never ends less than ND cycles after the previous one.
     if (rst_ni && busy_q && end_tile && !stall) assert (gap_q == '0);
   end
 `endif

@@ -1,14 +1,17 @@
 // hn_drain: retires finished tiles.  On capture_i it copies the DM x DN
 // array accumulators and the tile's row descriptors into shadow registers
-// (so the array continues with the next tile) and then retires one row per
-// cycle.  A filter's rows are its weight planes, MSB plane first, and are
-// consecutive in the drain order (row tiles of one pixel tile follow each
-// other), so the weight-plane significance is applied Horner-style in one
-// running int32 register per column, without a shifter:
+// (so the array continues with the next tile) and then retires two rows per
+// cycle (ND = ceil(DM/2) cycles per tile).  A filter's rows are its weight
+// planes, MSB plane first, and are consecutive in the drain order (row
+// tiles of one pixel tile follow each other), so the weight-plane
+// significance is applied Horner-style in one running int32 register per
+// column, without a shifter; per row:
 //
 //   v = first ? -acc : 2*v + acc        (first: the MSB plane, -2^(b_w-1))
 //   if (last) result[{pt, filt}][n] = v (last: plane 0)
 //
+// Rows 2r and 2r+1 are chained in one cycle.  Every filter has >= 2 rows,
+// so at most one of the pair is a last row: one result write per cycle.
 // A row descriptor (META_W = FILT_W + 3 bits) is {valid, first, last,
 // filt[FILT_W-1:0]}.  Results go to a plain write port (block RAM).
 module hn_drain #(
@@ -31,48 +34,67 @@ module hn_drain #(
   output logic [FILT_W+PT_W-1:0]   mem_addr_o,
   output logic [DN*32-1:0]         mem_wdata_o
 );
-  localparam int unsigned ROW_W = $clog2(DM) + 1;
+  localparam int unsigned ND    = (DM + 1) / 2;  // drain cycles per tile
+  localparam int unsigned ROW_W = $clog2(ND) + 1;
 
   logic [DM*DN*ACC_W-1:0] acc_q;
   logic [DM*META_W-1:0]   meta_q;
   logic [PT_W-1:0]        pt_q;
   logic                   busy_q;
-  logic [ROW_W-1:0]       row_q;
-  logic [DN*32-1:0]       run_q, run_d;
+  logic [ROW_W-1:0]       row_q;      // row pair being retired
+  logic [DN*32-1:0]       run_q, mid_d, run_d;
 
-  logic [META_W-1:0]      meta_row;
-  logic                   row_valid, row_first, row_last;
-  logic [FILT_W-1:0]      row_filt;
+  // descriptors of the pair (row 2r = a, row 2r+1 = b; b may not exist)
+  logic [META_W-1:0]      meta_a, meta_b;
+  logic                   a_valid, a_first, a_last, b_valid, b_first, b_last;
+  logic [FILT_W-1:0]      a_filt, b_filt;
 
   always_comb begin
-    meta_row = '0;
-    for (int m = 0; m < DM; m++)
-      if (row_q == ROW_W'(m)) meta_row = meta_q[m*META_W +: META_W];
+    meta_a = '0;
+    meta_b = '0;
+    for (int m = 0; m < DM; m++) begin
+      if (row_q == ROW_W'(m / 2) && m % 2 == 0) meta_a = meta_q[m*META_W +: META_W];
+      if (row_q == ROW_W'(m / 2) && m % 2 == 1) meta_b = meta_q[m*META_W +: META_W];
+    end
   end
-  assign row_filt  = meta_row[FILT_W-1:0];
-  assign row_last  = meta_row[FILT_W];
-  assign row_first = meta_row[FILT_W + 1];
-  assign row_valid = meta_row[FILT_W + 2];
+  assign a_filt  = meta_a[FILT_W-1:0];
+  assign a_last  = meta_a[FILT_W];
+  assign a_first = meta_a[FILT_W + 1];
+  assign a_valid = meta_a[FILT_W + 2];
+  assign b_filt  = meta_b[FILT_W-1:0];
+  assign b_last  = meta_b[FILT_W];
+  assign b_first = meta_b[FILT_W + 1];
+  assign b_valid = meta_b[FILT_W + 2];
+
+  // One Horner step: first ? -a : 2*prev + a, as one adder (-a = ~a + 1);
+  // bit 31 of prev shifts out: int32 arithmetic.
+  function automatic logic [31:0] horner(logic [30:0] prev, logic [ACC_W-1:0] a,
+                                         logic first);
+    logic [31:0] opa, opb;
+    opa = first ? 32'd0 : {prev, 1'b0};
+    opb = 32'(a) ^ {32{first}};
+    return opa + opb + 32'(first);
+  endfunction
 
   always_comb begin
-    logic [ACC_W-1:0] a;
-    logic [30:0]      prev;
-    logic [31:0]      opa, opb;
+    logic [ACC_W-1:0] aa, ab;
+    logic [31:0]      va;
     for (int n = 0; n < DN; n++) begin
-      a = '0;
-      for (int m = 0; m < DM; m++)
-        if (row_q == ROW_W'(m)) a = acc_q[(m*DN+n)*ACC_W +: ACC_W];
-      prev = run_q[n*32 +: 31];  // bit 31 shifts out: int32 arithmetic
-      // first ? -a : 2*prev + a, as one adder: -a = ~a + 1
-      opa = row_first ? 32'd0 : {prev, 1'b0};
-      opb = 32'(a) ^ {32{row_first}};
-      run_d[n*32 +: 32] = opa + opb + 32'(row_first);
+      aa = '0;
+      ab = '0;
+      for (int m = 0; m < DM; m++) begin
+        if (row_q == ROW_W'(m / 2) && m % 2 == 0) aa = acc_q[(m*DN+n)*ACC_W +: ACC_W];
+        if (row_q == ROW_W'(m / 2) && m % 2 == 1) ab = acc_q[(m*DN+n)*ACC_W +: ACC_W];
+      end
+      va = a_valid ? horner(run_q[n*32 +: 31], aa, a_first) : run_q[n*32 +: 32];
+      mid_d[n*32 +: 32] = va;
+      run_d[n*32 +: 32] = b_valid ? horner(va[30:0], ab, b_first) : va;
     end
   end
 
-  assign mem_wdata_o = run_d;
-  assign mem_addr_o  = {pt_q, row_filt};
-  assign mem_we_o    = busy_q && row_valid && row_last;
+  assign mem_wdata_o = (a_valid && a_last) ? mid_d : run_d;
+  assign mem_addr_o  = {pt_q, (a_valid && a_last) ? a_filt : b_filt};
+  assign mem_we_o    = busy_q && ((a_valid && a_last) || (b_valid && b_last));
   assign busy_o      = busy_q;
 
   always_ff @(posedge clk_i) begin
@@ -81,7 +103,7 @@ module hn_drain #(
       meta_q <= meta_i;
       pt_q   <= pt_i;
     end
-    if (busy_q && row_valid) run_q <= run_d;
+    if (busy_q && a_valid) run_q <= run_d;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -93,7 +115,7 @@ module hn_drain #(
       row_q  <= '0;
     end else if (busy_q) begin
       row_q <= row_q + 1'b1;
-      if (row_q == ROW_W'(DM - 1)) busy_q <= 1'b0;
+      if (row_q == ROW_W'(ND - 1)) busy_q <= 1'b0;
     end
   end
 
@@ -105,12 +127,17 @@ module hn_drain #(
     $fatal(1, "hn_drain: META_W must be FILT_W + 3");
   end
   // Protocol: a tile is captured only when the previous one is retired (or
-  // retires its last row this very cycle).
+  // retires its last row pair this very cycle).
   always_ff @(posedge clk_i) begin
     if (rst_ni && capture_i)
-      assert (!busy_q || row_q == ROW_W'(DM - 1)) else $error("hn_drain: capture while busy");
-    if (rst_ni && busy_q && row_valid)
-      assert (!(row_first && row_last)) else $error("hn_drain: a filter needs >= 2 weight planes");
+      assert (!busy_q || row_q == ROW_W'(ND - 1)) else $error("hn_drain: capture while busy");
+    if (rst_ni && busy_q && a_valid)
+      assert (!(a_first && a_last)) else $error("hn_drain: a filter needs >= 2 weight planes");
+    if (rst_ni && busy_q && b_valid)
+      assert (!(b_first && b_last) && !(a_valid && a_last && b_last))
+        else $error("hn_drain: a filter needs >= 2 weight planes");
+    if (rst_ni && busy_q && b_valid)
+      assert (a_valid) else $error("hn_drain: rows are valid as a prefix");
   end
 `endif
 endmodule

@@ -75,6 +75,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   localparam int unsigned FILT_W = HN_HW_FILT_W, PT_W = HN_HW_PT_W, KW_W = HN_HW_KW_W;
   localparam int unsigned W_AW = HN_HW_W_AW, A_AW = HN_HW_A_AW;
   localparam int unsigned META_W = FILT_W + 3;
+  localparam int unsigned SPL_W  = (DK > 1) ? $clog2(DK) : 1;
   localparam int unsigned W_WPW = (DM * DK + 31) / 32;      // 32-bit words per buffer word
   localparam int unsigned M_WPW = (DM * META_W + 31) / 32;
   localparam int unsigned A_WPW = (DN * DK + 31) / 32;
@@ -86,7 +87,10 @@ module hn_krnl_top import hn_params_pkg::*; #(
   logic [63:0] w_ptr_q, m_ptr_q, a_ptr_q, r_ptr_q;
   logic [31:0] n_w_q, n_m_q, n_a_q, c_out_q, mt_q, pt_q, ba_q, kw_q;
   logic [31:0] nc_q [BA_MAX];
+  logic        packed_q;
+  logic [31:0] split_q;
   logic [31:0] cycles_q;
+  logic [31:0] kcycles_q;         // kernel cycles: start accepted .. S_DONE
   logic        resp_err_q;
   logic        aw_done_q, w_done_q;
   logic [C_S_AXI_CONTROL_ADDR_WIDTH-1:0] waddr_q;
@@ -113,6 +117,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
       {w_ptr_q, m_ptr_q, a_ptr_q, r_ptr_q} <= '0;
       {n_w_q, n_m_q, n_a_q, c_out_q, mt_q, pt_q, ba_q, kw_q} <= '0;
       for (int s = 0; s < BA_MAX; s++) nc_q[s] <= '0;
+      packed_q <= 1'b0;
+      split_q  <= '0;
     end else begin
       if (s_axi_control_awvalid && s_axi_control_awready) begin
         aw_done_q <= 1'b1;
@@ -150,6 +156,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
           HN_REG_PT: pt_q    <= wdata_q;
           HN_REG_BA: ba_q    <= wdata_q;
           HN_REG_KW: kw_q    <= wdata_q;
+          HN_REG_PACKED: packed_q <= wdata_q[0];
+          HN_REG_SPLIT: split_q <= wdata_q;
           default: begin
             for (int s = 0; s < BA_MAX; s++)
               if (waddr_q == 8'(32'(HN_REG_NC) + 4 * s)) nc_q[s] <= wdata_q;
@@ -193,6 +201,9 @@ module hn_krnl_top import hn_params_pkg::*; #(
           HN_REG_KW: s_axi_control_rdata <= kw_q;
           HN_REG_CYCLES: s_axi_control_rdata <= cycles_q;
           HN_REG_STATUS: s_axi_control_rdata <= {31'd0, resp_err_q};
+          HN_REG_KCYCLES: s_axi_control_rdata <= kcycles_q;
+          HN_REG_PACKED: s_axi_control_rdata <= {31'd0, packed_q};
+          HN_REG_SPLIT: s_axi_control_rdata <= split_q;
           default: begin
             s_axi_control_rdata <= '0;
             for (int s = 0; s < BA_MAX; s++)
@@ -255,6 +266,14 @@ module hn_krnl_top import hn_params_pkg::*; #(
 
   logic rbeat;
   assign rbeat = m_axi_gmem_rvalid && m_axi_gmem_rready;
+
+  // Kernel time (load + run + store): what the cycle model's kernel term
+  // predicts (host/cost/cycles.c, hn_cycles_kernel).
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n)         kcycles_q <= '0;
+    else if (accept_start) kcycles_q <= 32'd1;
+    else if (!idle_state)  kcycles_q <= kcycles_q + 1'b1;
+  end
 
   always_ff @(posedge ap_clk or negedge ap_rst_n) begin
     if (!ap_rst_n) begin
@@ -409,7 +428,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
 
   hn_core #(
     .DM(DM), .DN(DN), .DK(DK), .ACC_W(ACC_W), .BA_MAX(BA_MAX),
-    .FILT_W(FILT_W), .PT_W(PT_W), .KW_W(KW_W), .W_AW(W_AW), .A_AW(A_AW)
+    .FILT_W(FILT_W), .PT_W(PT_W), .KW_W(KW_W), .W_AW(W_AW), .A_AW(A_AW),
+    .SPL_W(SPL_W)
   ) u_core (
     .clk_i       (ap_clk),
     .rst_ni      (ap_rst_n),
@@ -418,6 +438,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
     .cfg_ba_i    (ba_q[3:0]),
     .cfg_kw_i    (kw_q[KW_W-1:0]),
     .cfg_nc_i    (nc_flat),
+    .cfg_packed_i(packed_q),
+    .cfg_split_i (split_q[BA_MAX*SPL_W-1:0]),
     .start_i     (core_start),
     .busy_o      (core_busy),
     .done_o      (core_done),
@@ -450,6 +472,9 @@ module hn_krnl_top import hn_params_pkg::*; #(
   if (C_M_AXI_GMEM_DATA_WIDTH != 32 || C_S_AXI_CONTROL_DATA_WIDTH != 32 ||
       C_S_AXI_CONTROL_ADDR_WIDTH != 8) begin : g_bad_param
     $fatal(1, "hn_krnl_top: this wrapper supports 32-bit gmem/control data and 8-bit control addresses");
+  end
+  if (BA_MAX * SPL_W > 32 || SPL_W != 4) begin : g_bad_split
+    $fatal(1, "hn_krnl_top: the SPLIT register holds BA_MAX 4-bit lane indices (DK <= 16)");
   end
   always_ff @(posedge ap_clk) begin
     if (ap_rst_n) begin

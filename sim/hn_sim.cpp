@@ -42,6 +42,13 @@ uint32_t word_of(const VlWide<N> &sig, int i) {
     return sig[static_cast<std::size_t>(i)];
 }
 
+// ceil(log2(x)) for x >= 1 (SystemVerilog $clog2).
+int ceil_log2(int x) {
+    int r = 0;
+    while ((1 << r) < x) r++;
+    return r;
+}
+
 struct Bits {
     std::vector<uint32_t> w;
     explicit Bits(int nbits) : w(static_cast<std::size_t>((nbits + 31) / 32), 0u) {}
@@ -76,6 +83,7 @@ struct hn_sim {
     uint64_t time = 0;
     uint64_t array_cycles = 0;
     uint64_t ticks = 0;
+    uint64_t axi_kcycles = 0;  // of the last hn_sim_run_axi
     hn_array_plan plan;
 
     void tick() {
@@ -201,6 +209,10 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
 
     Bits ncw(8 * p.kw_w);
     for (int st = 0; st < pl.ba; st++) ncw.put_field(st * p.kw_w, p.kw_w, static_cast<uint32_t>(pl.nc[st]));
+    const int spl_w = p.dk > 1 ? ceil_log2(p.dk) : 1;
+    Bits splw(8 * spl_w);
+    for (int st = 0; pl.packed && st < pl.ba; st++)
+        splw.put_field(st * spl_w, spl_w, static_cast<uint32_t>(pl.split[st]));
     uint64_t total = 0;
     for (int run = 0; run < pl.runs; run++) {
         const int pt0 = run * pl.pt_per_run;
@@ -209,7 +221,7 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         for (int lp = 0; lp < npt; lp++)
             for (int st = 0; st < pl.ba; st++)
                 for (int c = 0; c < pl.nc[st]; c++) {  // unused words need no write
-                    long addr = static_cast<long>((lp * pl.ba + st) * pl.kw + c);
+                    long addr = hn_array_act_addr(&pl, lp, st, c);
                     put(s->top->amem_data_i, word_at(img.a, addr, img.a_wpw));
                     s->top->amem_addr_i = static_cast<uint32_t>(addr);
                     s->top->amem_we_i = 1;
@@ -222,6 +234,8 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         s->top->cfg_ba_i = pl.ba;
         s->top->cfg_kw_i = pl.kw;
         put(s->top->cfg_nc_i, ncw.w);
+        s->top->cfg_packed_i = pl.packed;
+        put(s->top->cfg_split_i, splw.w);
         uint64_t model = hn_cycles_run(&pl, &p, npt);
         uint64_t cap = s->cycle_cap ? s->cycle_cap : 4 * model + 10000;
         s->top->start_i = 1;
@@ -427,6 +441,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     hn_array_image &img = g.img;
     HN_TRY(hn_array_pack_weights(job, &p, &pl, &img));
     uint64_t total = 0;
+    s->axi_kcycles = 0;
     for (int run = 0; run < pl.runs; run++) {
         const int pt0 = run * pl.pt_per_run;
         const int npt = std::min(pl.pt_per_run, pl.pt - pt0);
@@ -462,6 +477,11 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         bench.reg_write(HN_REG_KW, static_cast<uint32_t>(pl.kw));
         for (int st = 0; st < 8; st++)
             bench.reg_write(HN_REG_NC + 4 * st, st < pl.ba ? static_cast<uint32_t>(pl.nc[st]) : 0u);
+        bench.reg_write(HN_REG_PACKED, static_cast<uint32_t>(pl.packed));
+        uint32_t split = 0;
+        for (int st = 0; pl.packed && st < pl.ba; st++)
+            split |= static_cast<uint32_t>(pl.split[st]) << (4 * st);
+        bench.reg_write(HN_REG_SPLIT, split);
         bench.reg_write(HN_REG_GIE, 1);
         bench.reg_write(HN_REG_IER, 1);  // ap_done
         bench.reg_write(HN_REG_CTRL, 1);  // ap_start
@@ -481,6 +501,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         uint32_t ctrl = bench.reg_read(HN_REG_CTRL);
         uint32_t cyc = bench.reg_read(HN_REG_CYCLES);
         uint32_t status = bench.reg_read(HN_REG_STATUS);
+        s->axi_kcycles += bench.reg_read(HN_REG_KCYCLES);
         s->ticks += bench.ticks;
         if (!(ctrl & 2u) || status || bench.error)
             return hn_fail(HN_ERR_INTERNAL, "hn_sim_run_axi: kernel finished with "
@@ -499,5 +520,7 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     if (cycles) *cycles = total;
     return HN_OK;
 }
+
+uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s) { return s->axi_kcycles; }
 
 }  // extern "C"

@@ -64,7 +64,8 @@ static void test_hand_3x3(void **st) {
     hn_hwjob_free(&j);
 }
 
-/* Two channel groups and two filter groups, k=1: acc = sum_c w[f][c]*a[c]. */
+/* Two channel groups and two filter groups, k=1:
+ * acc = sum_c w[f][c] * (a[c] << (8 - b_c)). */
 static void test_groups_1x1(void **st) {
     (void)st;
     hn_hwjob j;
@@ -88,9 +89,11 @@ static void test_groups_1x1(void **st) {
     memcpy(j.weights, w, sizeof w);
     int32_t acc[4];
     assert_int_equal(hn_hwref_conv(&j, acc), HN_OK);
-    assert_int_equal(acc[0], -1 * 1 + 1 * 200 - 1 * 7);      /* 192 */
+    /* MSB-aligned codes: the 1-bit channel 0 counts a << 7 beside the
+     * 8-bit channels. */
+    assert_int_equal(acc[0], -1 * 128 + 1 * 200 - 1 * 7);    /* 65 */
     assert_int_equal(acc[1], -1 * 0 + 1 * 255 - 1 * 3);      /* 252 */
-    assert_int_equal(acc[2], 127 * 1 - 127 * 200 + 5 * 7);   /* -25238 */
+    assert_int_equal(acc[2], 127 * 128 - 127 * 200 + 5 * 7); /* -9109 */
     assert_int_equal(acc[3], 127 * 0 - 127 * 255 + 5 * 3);   /* -32370 */
     hn_hwjob_free(&j);
 }

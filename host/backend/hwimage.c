@@ -9,6 +9,28 @@
 
 static void set_bit(uint32_t *w, int b) { w[b >> 5] |= 1u << (b & 31); }
 
+/* The reduction position q (sorted channel q/kk, tap q%kk) and the step s
+ * of lane l of tile word c: classic, words are per step (q = c*dk + l for
+ * the step being walked, s = -1: any); packed, lane P = c*dk + l of the
+ * tile's stream falls in step s's lanes [start[s], start[s] + kk*n_s).
+ * Returns 0 for a padding lane. */
+static int lane_pos(const hn_array_plan *pl, int dk, int kk, int c, int l,
+                    int *s, int *q) {
+    int P = c * dk + l;
+    if (!pl->packed) {
+        *s = -1;
+        *q = P;
+        return P < kk * pl->c_in;
+    }
+    for (int t = 0; t < pl->ba; t++)
+        if (P >= pl->start[t] && P < pl->start[t] + kk * pl->n_ch[t]) {
+            *s = t;
+            *q = P - pl->start[t];
+            return 1;
+        }
+    return 0;
+}
+
 hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
                                 const hn_array_plan *pl, hn_array_image *img) {
     const int kk = job->k * job->k, K = kk * pl->c_in, meta_w = p->filt_w + 3;
@@ -62,8 +84,8 @@ hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
                 if (r >= pl->rows) continue;
                 const int32_t *wf = job->weights + (size_t)row_f[r] * K;
                 for (int l = 0; l < p->dk; l++) {
-                    int q = c * p->dk + l;
-                    if (q >= K) break;
+                    int q, st;
+                    if (!lane_pos(pl, p->dk, kk, c, l, &st, &q)) continue;
                     int ch = pl->order[q / kk], kpos = q % kk;
                     uint32_t w = (uint32_t)wf[(size_t)ch * kk + kpos];
                     if ((w >> row_i[r]) & 1u) set_bit(ww, m * p->dk + l);
@@ -83,13 +105,22 @@ hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
     const int k = job->k, kk = k * k, K = kk * pl->c_in;
     img->a_wpw = (p->dn * p->dk + 31) / 32;
     free(img->a);
-    img->n_a = (long)npt * pl->ba * pl->kw;
+    img->n_a = (long)npt * pl->a_words;
     img->a = calloc((size_t)img->n_a * (size_t)img->a_wpw, sizeof *img->a);
     int32_t *col = malloc(sizeof(int32_t) * (size_t)p->dn * (size_t)K);
-    if (!img->a || !col) {
+    /* bits of the channel at each sorted position */
+    int *obits = malloc(sizeof(int) * (size_t)pl->c_in);
+    int *cbits = malloc(sizeof(int) * (size_t)pl->c_in);
+    if (!img->a || !col || !obits || !cbits) {
         free(col);
+        free(obits);
+        free(cbits);
         return hn_fail(HN_ERR_NOMEM, "pack: out of memory");
     }
+    for (int g = 0, c = 0; g < job->n_in_groups; g++)
+        for (int i = 0; i < job->in_groups[g].n; i++)
+            cbits[c++] = job->in_groups[g].bits;
+    for (int i = 0; i < pl->c_in; i++) obits[i] = cbits[pl->order[i]];
     for (int lp = 0; lp < npt; lp++) {
         /* im2col of the tile's pixels in image order (sorted channels) */
         for (int n = 0; n < p->dn; n++) {
@@ -110,23 +141,31 @@ hn_status hn_array_pack_acts(const hn_hwjob *job, const hn_array_params *p,
                                         job->in_w + ix];
             }
         }
+        /* MSB-aligned codes: step st carries bit b_c-1-st of each channel
+         * with b_c > st (the first n_st sorted channels). */
         for (int st = 0; st < pl->ba; st++) {
-            int j = pl->ba - 1 - st;
             for (int c = 0; c < pl->nc[st]; c++) {
+                /* packed: word seg[st] + c of the tile's stream */
+                const int wc = pl->packed ? pl->seg[st] + c : c;
                 uint32_t *aw = img->a +
-                    ((size_t)(lp * pl->ba + st) * pl->kw + c) * img->a_wpw;
+                    (size_t)hn_array_act_addr(pl, lp, st, c) * img->a_wpw;
                 for (int n = 0; n < p->dn; n++) {
                     const int32_t *cv = col + (size_t)n * K;
                     for (int l = 0; l < p->dk; l++) {
-                        int q = c * p->dk + l;
-                        if (q >= K) break;
-                        if (((uint32_t)cv[q] >> j) & 1u) set_bit(aw, n * p->dk + l);
+                        int q, s2;
+                        if (!lane_pos(pl, p->dk, kk, wc, l, &s2, &q)) continue;
+                        if (s2 < 0) s2 = st;
+                        int b = obits[q / kk];
+                        if (b > s2 && (((uint32_t)cv[q] >> (b - 1 - s2)) & 1u))
+                            set_bit(aw, n * p->dk + l);
                     }
                 }
             }
         }
     }
     free(col);
+    free(obits);
+    free(cbits);
     return HN_OK;
 }
 

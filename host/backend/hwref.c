@@ -16,6 +16,16 @@ hn_status hn_hwref_conv(const hn_hwjob *job, int32_t *acc) {
     hn_hwjob_out_dims(job, &oh, &ow);
     const int k = job->k, s = job->stride, p = job->pad;
     const int ci = job->c_in, H = job->in_h, W = job->in_w;
+    /* MSB alignment: channel c's b_c-bit code counts code << (B - b_c),
+     * B = the job's largest activation bits (hwjob.h). */
+    int B = 0;
+    for (int g = 0; g < job->n_in_groups; g++)
+        if (job->in_groups[g].bits > B) B = job->in_groups[g].bits;
+    int *ash = malloc(sizeof(int) * (size_t)ci);
+    if (!ash) return hn_fail(HN_ERR_NOMEM, "hwref: out of memory");
+    for (int g = 0, c = 0; g < job->n_in_groups; g++)
+        for (int i = 0; i < job->in_groups[g].n; i++)
+            ash[c++] = B - job->in_groups[g].bits;
     for (int f = 0; f < job->c_out; f++) {
         const int32_t *wf = job->weights + (size_t)f * ci * k * k;
         for (int y = 0; y < oh; y++)
@@ -30,17 +40,21 @@ hn_status hn_hwref_conv(const hn_hwjob *job, int32_t *acc) {
                         for (int kx = 0; kx < k; kx++) {
                             int ix = x * s + kx - p;
                             if (ix < 0 || ix >= W) continue;
-                            sum += (int64_t)w[ky * k + kx] * a[iy * W + ix];
+                            sum += (int64_t)w[ky * k + kx] *
+                                   ((int64_t)a[iy * W + ix] << ash[c]);
                         }
                     }
                 }
-                if (sum > INT32_MAX || sum < INT32_MIN)
+                if (sum > INT32_MAX || sum < INT32_MIN) {
+                    free(ash);
                     return hn_fail(HN_ERR_RANGE, "hwref: accumulator of filter"
                                    " %d at (%d, %d) is %" PRId64 ", outside "
                                    "int32", f, y, x, sum);
+                }
                 acc[((size_t)f * oh + y) * ow + x] = (int32_t)sum;
             }
     }
+    free(ash);
     return HN_OK;
 }
 

@@ -1,6 +1,7 @@
 /* `hetnas hw report`: per-layer MACs, BOPs, measured (Verilator) and model
  * cycles and utilization of a configuration on the bit-serial array, and
- * over N random configurations the correlation of BOPs with cycles. */
+ * over N random configurations the correlation of BOPs with cycles.  The
+ * CLI parses and prints; the work is in host/backend/hwreport.c. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,9 +15,8 @@
 #include "hetnas/cost.h"
 #include "hetnas/cycles.h"
 #include "hetnas/hwjob.h"
-#include "hetnas/hwref.h"
+#include "hetnas/hwreport.h"
 #include "hetnas/json.h"
-#include "hetnas/rng.h"
 
 #if defined(HN_HAVE_VERILATOR)
 #include "hetnas/sim.h"
@@ -27,7 +27,8 @@ static const char *k_usage =
     "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
     "                        (--config FILE | --homogeneous BW,BA)\n"
     "                        [--input-bits 8] [--samples N] [--seed S]\n"
-    "                        [--array DMxDNxDK] [--acc-w B] [--no-sim] [--json]\n"
+    "                        [--array DMxDNxDK] [--acc-w B] [--dma RD,WR]\n"
+    "                        [--no-sim] [--json]\n"
     "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
     "random weights and activations, checked against the C reference), the\n"
     "cycle model's prediction, ideal cycles and utilization.  With\n"
@@ -36,15 +37,11 @@ static const char *k_usage =
     "total model cycles (the model is exact: tests/test_sim.c).  --array and\n"
     "--acc-w evaluate the model at another array size, with a weight buffer\n"
     "of 2^20 words (the RTL is measured only at the size it was verilated\n"
-    "with).\n";
+    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (DMA load +\n"
+    "run + store) at read/write memory latencies RD, WR cycles (1,1 = the\n"
+    "Verilator memory model; docs/hardware.md \"Kernel time\").\n";
 
-typedef struct layer_row {
-    hn_layer_cost cost;
-    int64_t measured; /* -1: not measured */
-    int ok;           /* RTL == C reference */
-    uint64_t model;
-    double ideal, util;
-} layer_row;
+typedef hn_hwreport_layer layer_row;
 
 #ifdef HN_REPORT_HAVE_SIM
 static double now_s(void) {
@@ -52,65 +49,12 @@ static double now_s(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+static hn_status sim_run(void *ctx, const hn_hwjob *job, int32_t *acc,
+                         uint64_t *cycles) {
+    return hn_sim_run((hn_sim *)ctx, job, acc, cycles);
+}
 #endif
-
-static double pearson(const double *x, const double *y, int n) {
-    double mx = 0, my = 0;
-    for (int i = 0; i < n; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= n;
-    my /= n;
-    double sxy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-        syy += (y[i] - my) * (y[i] - my);
-    }
-    return (sxx > 0 && syy > 0) ? sxy / sqrt(sxx * syy) : NAN;
-}
-
-static const double *g_sort_key;
-static int cmp_idx(const void *a, const void *b) {
-    double x = g_sort_key[*(const int *)a], y = g_sort_key[*(const int *)b];
-    return (x > y) - (x < y);
-}
-
-/* Ranks with ties averaged (1-based). */
-static void ranks(const double *v, int n, double *r, int *idx) {
-    for (int i = 0; i < n; i++) idx[i] = i;
-    g_sort_key = v;
-    qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
-        for (int t = i; t <= j; t++) r[idx[t]] = 0.5 * (i + j) + 1.0;
-        i = j + 1;
-    }
-}
-
-/* Model cycles and ideal cycles of every layer of a configuration. */
-static hn_status model_network(const hn_arch *a, const hn_config *c,
-                               int input_bits, const hn_array_params *p,
-                               layer_row *rows, uint64_t *total) {
-    *total = 0;
-    for (int l = 0; l < hn_arch_n_layers(a); l++) {
-        hn_hwjob job;
-        HN_TRY(hn_array_layer_job(a, c, l, input_bits, &job));
-        hn_cycle_report cr;
-        hn_status st = hn_cycles_job(&job, p, &cr);
-        if (st != HN_OK)
-            return hn_fail_ctx(st, "layer %s", hn_arch_layer(a, l)->name);
-        if (rows) {
-            rows[l].model = cr.cycles;
-            rows[l].ideal = cr.ideal_cycles;
-            rows[l].util = cr.utilization;
-        }
-        *total += cr.cycles;
-    }
-    return HN_OK;
-}
 
 int hn_cmd_hw_report(int argc, char **argv) {
     const char *cmd = "hw report";
@@ -119,6 +63,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
     bool json = false, no_sim = false;
     int samples = 0, seed = 1, input_bits = 8;
     int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
+    hn_dma_params dma = {0, 0};
     const char *v;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -148,6 +93,16 @@ int hn_cmd_hw_report(int argc, char **argv) {
         } else if (!strcmp(o, "--acc-w")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             if (!hn_arg_int(cmd, o, v, 8, 31, &acc_w)) return 2;
+        } else if (!strcmp(o, "--dma")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            char extra;
+            if (sscanf(v, "%d,%d%c", &dma.rd_lat, &dma.wr_lat, &extra) != 2 ||
+                dma.rd_lat < 1 || dma.wr_lat < 1 || dma.rd_lat > 100000 ||
+                dma.wr_lat > 100000) {
+                fprintf(stderr, "hetnas hw report: --dma: '%s' is not RD,WR "
+                        "with latencies >= 1 (e.g. 1,1)\n", v);
+                return 2;
+            }
         } else if (!strcmp(o, "--no-sim")) {
             no_sim = true;
         } else if (!strcmp(o, "--json")) {
@@ -162,16 +117,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
         }
     }
     hn_arch *a = NULL;
-    hn_config *c = NULL, *rc_cfg = NULL;
+    hn_config *c = NULL;
     layer_row *rows = NULL;
     hn_layer_cost *per = NULL;
-    double *xb = NULL, *yc = NULL, *rx = NULL, *ry = NULL;
-    double *u_mean = NULL, *u_min = NULL, *lxb = NULL, *lyc = NULL;
-    double *lrx = NULL, *lry = NULL;
-    int *lidx = NULL;
-    hn_layer_cost *sper = NULL;
-    layer_row *srows = NULL;
-    int *idx = NULL;
+    hn_hwreport_samples smp;
+    memset(&smp, 0, sizeof smp);
     int rc = 1;
     if (hn_arch_resnet(&spec, &a) != HN_OK) {
         hn_arg_report(cmd);
@@ -181,7 +131,6 @@ int hn_cmd_hw_report(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    hn_status st = HN_OK;
     const int L = hn_arch_n_layers(a);
     rows = calloc((size_t)L, sizeof *rows);
     per = calloc((size_t)L, sizeof *per);
@@ -210,7 +159,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
         rows[l].cost = per[l];
         rows[l].measured = -1;
     }
-    if (model_network(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
+    if (hn_hwreport_model(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
         hn_arg_report(cmd);
         goto done;
     }
@@ -237,38 +186,15 @@ int hn_cmd_hw_report(int argc, char **argv) {
             goto simulated;
         }
         p = *sp;
-        if (model_network(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
+        if (hn_hwreport_model(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
             hn_arg_report(cmd);
             hn_sim_close(sim);
             goto done;
         }
-        hn_rng r;
-        hn_rng_seed(&r, (uint64_t)seed, 77);
         double t0 = now_s();
-        for (int l = 0; l < L && st == HN_OK; l++) {
-            hn_hwjob job;
-            st = hn_array_layer_job(a, c, l, input_bits, &job);
-            if (st == HN_OK) st = hn_hwjob_alloc(&job);
-            if (st != HN_OK) break;
-            hn_hwjob_fill_random(&r, &job);
-            int oh, ow;
-            hn_hwjob_out_dims(&job, &oh, &ow);
-            size_t n = (size_t)job.c_out * oh * ow;
-            int32_t *acc = malloc(n * sizeof *acc), *ref = malloc(n * sizeof *ref);
-            uint64_t cyc = 0;
-            if (!acc || !ref) st = hn_fail(HN_ERR_NOMEM, "out of memory");
-            if (st == HN_OK) st = hn_sim_run(sim, &job, acc, &cyc);
-            if (st == HN_OK) st = hn_hwref_conv(&job, ref);
-            if (st == HN_OK) {
-                rows[l].measured = (int64_t)cyc;
-                rows[l].ok = !memcmp(acc, ref, n * sizeof *acc);
-                mismatches += !rows[l].ok;
-                meas_total += cyc;
-            }
-            free(acc);
-            free(ref);
-            hn_hwjob_free(&job);
-        }
+        hn_status st = hn_hwreport_measure(a, c, input_bits, (uint64_t)seed,
+                                           sim_run, sim, rows, &meas_total,
+                                           &mismatches);
         wall = now_s() - t0;
         hn_sim_stats(sim, NULL, &ticks);
         hn_sim_close(sim);
@@ -285,91 +211,22 @@ simulated:
 #endif
 
     /* ---- random configurations ------------------------------------------ */
-    double r_pearson = NAN, r_spearman = NAN, l_pearson = NAN, l_spearman = NAN;
-    u_mean = calloc((size_t)L, sizeof *u_mean);
-    u_min = calloc((size_t)L, sizeof *u_min);
-    srows = calloc((size_t)L, sizeof *srows);
-    double net_u_min = 1e9, net_u_sum = 0;
-    if (!u_mean || !u_min || !srows) {
-        fprintf(stderr, "hetnas hw report: out of memory\n");
+    if (hn_hwreport_sample(a, c, &copts, input_bits, &p, samples,
+                           (uint64_t)seed, &smp) != HN_OK) {
+        hn_arg_report(cmd);
         goto done;
     }
-    for (int l = 0; l < L; l++) u_min[l] = 1e9;
-    if (samples > 0) {
-        const int T = hn_config_n_ops(c);
-        hn_op *ops = calloc((size_t)T, sizeof *ops);
-        int *counts = calloc((size_t)L * T, sizeof *counts);
-        xb = calloc((size_t)samples, sizeof *xb);
-        yc = calloc((size_t)samples, sizeof *yc);
-        rx = calloc((size_t)samples, sizeof *rx);
-        ry = calloc((size_t)samples, sizeof *ry);
-        idx = calloc((size_t)samples, sizeof *idx);
-        const size_t nl = (size_t)samples * (size_t)L;
-        lxb = calloc(nl, sizeof *lxb);
-        lyc = calloc(nl, sizeof *lyc);
-        lrx = calloc(nl, sizeof *lrx);
-        lry = calloc(nl, sizeof *lry);
-        lidx = calloc(nl, sizeof *lidx);
-        sper = calloc((size_t)L, sizeof *sper);
-        if (!ops || !counts || !xb || !yc || !rx || !ry || !idx || !lxb ||
-            !lyc || !lrx || !lry || !lidx || !sper) {
-            free(ops);
-            free(counts);
-            fprintf(stderr, "hetnas hw report: out of memory\n");
-            goto done;
-        }
-        for (int t = 0; t < T; t++) ops[t] = hn_config_op(c, t);
-        hn_rng r;
-        hn_rng_seed(&r, (uint64_t)seed, 78);
-        for (int s = 0; s < samples && st == HN_OK; s++) {
-            /* each layer: op proportions uniform on the simplex, then
-             * multinomial filter counts */
-            for (int l = 0; l < L; l++) {
-                double pr[HN_MAX_OPS];
-                for (int t = 0; t < T; t++)
-                    pr[t] = -log(1.0 - hn_rng_uniform(&r)) + 1e-12;
-                hn_rng_multinomial(&r, hn_arch_layer(a, l)->c_out, T, pr,
-                                   &counts[l * T]);
-            }
-            hn_config_free(rc_cfg);
-            rc_cfg = NULL;
-            hn_layer_cost tot = {0};
-            uint64_t cyc = 0;
-            st = hn_config_new(a, T, ops, counts, &rc_cfg);
-            if (st == HN_OK) st = hn_cost_network(a, rc_cfg, &copts, sper, &tot);
-            if (st == HN_OK)
-                st = model_network(a, rc_cfg, input_bits, &p, srows, &cyc);
-            xb[s] = (double)tot.bops;
-            yc[s] = (double)cyc;
-            double ideal = 0;
-            for (int l = 0; st == HN_OK && l < L; l++) {
-                lxb[(size_t)s * L + l] = (double)sper[l].bops;
-                lyc[(size_t)s * L + l] = (double)srows[l].model;
-                u_mean[l] += srows[l].util / samples;
-                if (srows[l].util < u_min[l]) u_min[l] = srows[l].util;
-                ideal += srows[l].ideal;
-            }
-            if (st == HN_OK) {
-                double u = ideal / (double)cyc;
-                net_u_sum += u;
-                if (u < net_u_min) net_u_min = u;
-            }
-        }
-        free(ops);
-        free(counts);
-        if (st != HN_OK) {
-            hn_arg_report(cmd);
-            goto done;
-        }
-        r_pearson = pearson(xb, yc, samples);
-        ranks(xb, samples, rx, idx);
-        ranks(yc, samples, ry, idx);
-        r_spearman = pearson(rx, ry, samples);
-        const int nl2 = samples * L;
-        l_pearson = pearson(lxb, lyc, nl2);
-        ranks(lxb, nl2, lrx, lidx);
-        ranks(lyc, nl2, lry, lidx);
-        l_spearman = pearson(lrx, lry, nl2);
+    const double r_pearson = smp.pearson, r_spearman = smp.spearman;
+    const double l_pearson = smp.layer_pearson, l_spearman = smp.layer_spearman;
+    const double *u_mean = smp.layer_util_mean, *u_min = smp.layer_util_min;
+
+    /* ---- kernel time (DMA) ------------------------------------------------ */
+    uint64_t kernel_total = 0;
+    const bool kernel = dma.rd_lat > 0;
+    if (kernel && hn_hwreport_kernel(a, c, input_bits, &p, &dma, rows,
+                                     &kernel_total) != HN_OK) {
+        hn_arg_report(cmd);
+        goto done;
     }
 
     /* ---- output ------------------------------------------------------------ */
@@ -415,6 +272,10 @@ simulated:
             hn_jw_double(w, rows[l].ideal);
             hn_jw_key(w, "utilization");
             hn_jw_double(w, rows[l].util);
+            if (kernel) {
+                hn_jw_key(w, "kernel_cycles");
+                hn_jw_uint(w, rows[l].kernel);
+            }
             hn_jw_obj_end(w);
         }
         hn_jw_arr_end(w);
@@ -431,6 +292,14 @@ simulated:
         hn_jw_uint(w, model_total);
         hn_jw_key(w, "utilization");
         hn_jw_double(w, ideal_total / (double)model_total);
+        if (kernel) {
+            hn_jw_key(w, "kernel_cycles");
+            hn_jw_uint(w, kernel_total);
+            hn_jw_key(w, "dma_rd_lat");
+            hn_jw_int(w, dma.rd_lat);
+            hn_jw_key(w, "dma_wr_lat");
+            hn_jw_int(w, dma.wr_lat);
+        }
         if (measured) {
             hn_jw_key(w, "sim_wall_s");
             hn_jw_double(w, wall);
@@ -458,9 +327,9 @@ simulated:
             hn_jw_key(w, "layer_spearman");
             hn_jw_double(w, l_spearman);
             hn_jw_key(w, "utilization_mean");
-            hn_jw_double(w, net_u_sum / samples);
+            hn_jw_double(w, smp.util_mean);
             hn_jw_key(w, "utilization_min");
-            hn_jw_double(w, net_u_min);
+            hn_jw_double(w, smp.util_min);
             hn_jw_key(w, "layers");
             hn_jw_arr_begin(w);
             for (int l = 0; l < L; l++) {
@@ -482,8 +351,8 @@ simulated:
     } else {
         printf("%s on a Dm=%d x Dn=%d x Dk=%d bit-serial array (%d binary lanes)\n",
                hn_arch_model_name(a), p.dm, p.dn, p.dk, p.dm * p.dn * p.dk);
-        printf("%-14s %12s %14s %12s %12s %12s %6s\n", "layer", "MACs", "BOPs",
-               "cycles", "model", "ideal", "util");
+        printf("%-14s %12s %14s %12s %12s %12s %6s%s\n", "layer", "MACs", "BOPs",
+               "cycles", "model", "ideal", "util", kernel ? "       kernel" : "");
         for (int l = 0; l < L; l++) {
             char meas[32];
             if (rows[l].measured >= 0)
@@ -492,16 +361,25 @@ simulated:
             else
                 snprintf(meas, sizeof meas, "-");
             printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
-                   " %12.0f %6.3f\n", hn_arch_layer(a, l)->name,
+                   " %12.0f %6.3f", hn_arch_layer(a, l)->name,
                    rows[l].cost.macs, rows[l].cost.bops, meas, rows[l].model,
                    rows[l].ideal, rows[l].util);
+            if (kernel) printf(" %12" PRIu64, rows[l].kernel);
+            printf("\n");
         }
         char meas[32];
         if (measured) snprintf(meas, sizeof meas, "%" PRIu64, meas_total);
         else snprintf(meas, sizeof meas, "-");
         printf("%-14s %12" PRIu64 " %14" PRIu64 " %12s %12" PRIu64
-               " %12.0f %6.3f\n", "total", total.macs, total.bops, meas,
+               " %12.0f %6.3f", "total", total.macs, total.bops, meas,
                model_total, ideal_total, ideal_total / (double)model_total);
+        if (kernel) printf(" %12" PRIu64, kernel_total);
+        printf("\n");
+        if (kernel)
+            printf("kernel: hn_krnl_top cycles incl. DMA load and store (not "
+                   "overlapped with the run), read latency %d, write latency %d "
+                   "cycles (model, docs/hardware.md \"Kernel time\")\n",
+                   dma.rd_lat, dma.wr_lat);
         if (measured)
             printf("measured on the RTL (Verilator): %.2f s wall for the whole "
                    "network (packing, loading, running, read-back, C reference "
@@ -531,8 +409,8 @@ simulated:
                    "cycles: Pearson %.4f, Spearman %.4f\n", samples, L,
                    l_pearson, l_spearman);
             printf("utilization over the samples (model): network mean %.3f, "
-                   "min %.3f; per layer mean/min:\n", net_u_sum / samples,
-                   net_u_min);
+                   "min %.3f; per layer mean/min:\n", smp.util_mean,
+                   smp.util_min);
             for (int l = 0; l < L; l++)
                 printf("  %-14s %.3f / %.3f\n", hn_arch_layer(a, l)->name,
                        u_mean[l], u_min[l]);
@@ -540,23 +418,9 @@ simulated:
     }
     rc = mismatches ? 1 : 0;
 done:
-    free(lxb);
-    free(lyc);
-    free(lrx);
-    free(lry);
-    free(lidx);
-    free(sper);
-    free(u_mean);
-    free(u_min);
-    free(srows);
-    free(xb);
-    free(yc);
-    free(rx);
-    free(ry);
-    free(idx);
+    hn_hwreport_samples_free(&smp);
     free(rows);
     free(per);
-    hn_config_free(rc_cfg);
     hn_config_free(c);
     hn_arch_free(a);
     return rc;

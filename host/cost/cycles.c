@@ -112,13 +112,16 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
             c0 += job->in_groups[g].n;
         }
     }
+    /* MSB-aligned codes (hwjob.h): step s (weight 2^(ba-1-s)) carries bit
+     * b_c-1-s of every channel with b_c > s, i.e. the first n_s channels
+     * of the sorted order. */
     uint64_t max_sum = 0;
     for (int j = 0; j < ba; j++) {
         int nj = 0;
         for (int g = 0; g < job->n_in_groups; g++)
             if (job->in_groups[g].bits > j) nj += job->in_groups[g].n;
         plan->n_ch[j] = nj;
-        max_sum += ((uint64_t)1 << j) * (uint64_t)kk * (uint64_t)nj;
+        max_sum += ((uint64_t)1 << (ba - 1 - j)) * (uint64_t)kk * (uint64_t)nj;
     }
     if (max_sum >= ((uint64_t)1 << p->acc_w))
         return hn_fail(HN_ERR_UNSUPPORTED, "k*k*c_in = %d at %d activation bits:"
@@ -127,11 +130,38 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
                        (unsigned long long)max_sum, p->acc_w);
     plan->tile_words = 0;
     for (int s = 0; s < ba; s++) {
-        int j = ba - 1 - s;
-        plan->nc[s] = ceil_div(kk * plan->n_ch[j], p->dk);
+        plan->nc[s] = ceil_div(kk * plan->n_ch[s], p->dk);
         plan->tile_words += plan->nc[s];
     }
-    long per_run = (1L << p->a_aw) / ((long)ba * plan->kw);
+    plan->a_words = ba * plan->kw;
+    /* Packed steps: step s+1 begins right after step s unless step s began
+     * in the same word (a word holds at most one step beginning). */
+    int start[HN_ARRAY_MAX_PLANES], seg[HN_ARRAY_MAX_PLANES], T2 = 0;
+    for (int s = 0; s < ba; s++) {
+        if (s == 0) {
+            start[s] = 0;
+        } else {
+            int e = start[s - 1] + kk * plan->n_ch[s - 1];
+            start[s] = (e / p->dk == start[s - 1] / p->dk)
+                           ? (start[s - 1] / p->dk + 1) * p->dk : e;
+        }
+        seg[s] = start[s] / p->dk;
+    }
+    T2 = ceil_div(start[ba - 1] + kk * plan->n_ch[ba - 1], p->dk);
+    if (T2 < plan->tile_words && T2 < (1 << p->kw_w) &&
+        (long)plan->mt * T2 <= (1L << p->w_aw) && T2 <= (1L << p->a_aw)) {
+        plan->packed = 1;
+        plan->kw = T2;
+        plan->a_words = T2;
+        plan->tile_words = T2;
+        for (int s = 0; s < ba; s++) {
+            plan->start[s] = start[s];
+            plan->seg[s] = seg[s];
+            plan->split[s] = start[s] % p->dk;
+            plan->nc[s] = (s + 1 < ba ? seg[s + 1] : T2) - seg[s];
+        }
+    }
+    long per_run = (1L << p->a_aw) / (long)plan->a_words;
     if (per_run > (1L << p->pt_w)) per_run = 1L << p->pt_w;
     if (per_run < 1)
         return hn_fail(HN_ERR_UNSUPPORTED, "in_groups: %d planes x %d words of "
@@ -142,16 +172,22 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
     return HN_OK;
 }
 
+long hn_array_act_addr(const hn_array_plan *plan, int lp, int s, int c) {
+    if (plan->packed) return (long)lp * plan->a_words + plan->seg[s] + c;
+    return ((long)lp * plan->ba + s) * plan->kw + c;
+}
+
 /* One run: the first tile's words issue from the cycle after start; every
- * later tile ends max(T, Dm) cycles after the previous one (hn_drain needs
- * Dm cycles per tile); then 3 pipeline stages, the capture, Dm drain
- * cycles, and the done pulse. */
+ * later tile ends max(T, Nd) cycles after the previous one (hn_drain
+ * retires two rows per cycle: Nd = ceil(Dm/2) cycles per tile); then 3
+ * pipeline stages, the capture, Nd drain cycles, and the done pulse. */
 uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
                        int npt) {
     uint64_t T = (uint64_t)plan->tile_words;
     uint64_t tiles = (uint64_t)plan->mt * (uint64_t)npt;
-    uint64_t per = T > (uint64_t)p->dm ? T : (uint64_t)p->dm;
-    return T + (tiles - 1) * per + (uint64_t)p->dm + 6;
+    uint64_t nd = (uint64_t)(p->dm + 1) / 2;
+    uint64_t per = T > nd ? T : nd;
+    return T + (tiles - 1) * per + nd + 6;
 }
 
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
@@ -175,6 +211,63 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
     out->ideal_cycles = (double)out->binary_macs /
                         ((double)p->dm * p->dn * p->dk);
     out->utilization = out->ideal_cycles / (double)cycles;
+    return HN_OK;
+}
+
+hn_dma_params hn_dma_params_bench(void) {
+    hn_dma_params d = {1, 1};
+    return d;
+}
+
+/* One load section of `beats` 32-bit beats in bursts of <= 16, one burst
+ * outstanding: each burst costs its beats + the address handshake + rd_lat;
+ * one cycle switches to the next section. */
+static uint64_t load_section(uint64_t beats, const hn_dma_params *d) {
+    uint64_t bursts = (beats + 15) / 16;
+    return beats + bursts * (uint64_t)(d->rd_lat + 1) + 1;
+}
+
+uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
+                              const hn_array_params *p,
+                              const hn_dma_params *d, int npt,
+                              hn_kernel_report *out) {
+    const uint64_t meta_w = (uint64_t)p->filt_w + 3;
+    const uint64_t w_wpw = ((uint64_t)p->dm * p->dk + 31) / 32;
+    const uint64_t m_wpw = ((uint64_t)p->dm * meta_w + 31) / 32;
+    const uint64_t a_wpw = ((uint64_t)p->dn * p->dk + 31) / 32;
+    const uint64_t n_w = (uint64_t)plan->mt * plan->kw, n_m = (uint64_t)plan->mt;
+    const uint64_t n_a = (uint64_t)npt * plan->a_words;
+    uint64_t load = load_section(n_w * w_wpw, d) + load_section(n_m * m_wpw, d) +
+                    load_section(n_a * a_wpw, d);
+    uint64_t core = hn_cycles_run(plan, p, npt);
+    /* per result word: read the result RAM (2), address handshake (1), Dn
+     * beats, the response after wr_lat */
+    uint64_t store = (uint64_t)npt * plan->c_out *
+                     ((uint64_t)p->dn + 3 + (uint64_t)d->wr_lat);
+    /* accept, the start cycle of the core, the done-to-store cycle, done */
+    uint64_t total = load + core + store + 3;
+    if (out) {
+        out->load += load;
+        out->core += core;
+        out->store += store;
+        out->cycles += total;
+    }
+    return total;
+}
+
+hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
+                           const hn_dma_params *d, hn_kernel_report *out) {
+    static _Thread_local hn_array_plan plan;
+    memset(out, 0, sizeof *out);
+    if (d->rd_lat < 1 || d->wr_lat < 1)
+        return hn_fail(HN_ERR_INVAL, "dma: rd_lat %d / wr_lat %d must be >= 1",
+                       d->rd_lat, d->wr_lat);
+    HN_TRY(hn_array_plan_job(job, p, &plan));
+    for (int r = 0; r < plan.runs; r++) {
+        int npt = plan.pt - r * plan.pt_per_run;
+        if (npt > plan.pt_per_run) npt = plan.pt_per_run;
+        hn_cycles_kernel_run(&plan, p, d, npt, out);
+    }
     return HN_OK;
 }
 

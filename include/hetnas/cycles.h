@@ -46,8 +46,22 @@ typedef struct hn_array_plan {
     int ba;          /* activation planes = max b_a */
     int kw;          /* words per plane = ceil(k*k*c_in / dk) */
     int n_ch[HN_ARRAY_MAX_PLANES]; /* n_j: channels with more than j bits */
-    int nc[HN_ARRAY_MAX_PLANES];   /* words of step s (plane j = ba-1-s) */
+    int nc[HN_ARRAY_MAX_PLANES];   /* words of step s = ceil(k*k*n_s / dk):
+                                      step s weighs 2^(ba-1-s) and carries
+                                      bit b_c-1-s of each channel with
+                                      b_c > s (MSB-aligned codes) */
     int tile_words;  /* T = sum_s nc[s]: cycles of one tile's reduction */
+    /* Packed-step schedule (docs/hardware.md "Packed steps"), chosen when it
+     * needs fewer words per tile and fits the buffers: the steps' lanes
+     * (k*k*n_s each) follow each other in one stream of T words, at most
+     * one step beginning per word; step s begins at lane start[s] and is
+     * the segment of nc[s] words from word seg[s]; split[s] = start[s] % dk
+     * lanes of step s-1 share its first word.  kw is then T (weight words
+     * per row tile, the cfg_kw register). */
+    int packed;
+    int start[HN_ARRAY_MAX_PLANES], seg[HN_ARRAY_MAX_PLANES];
+    int split[HN_ARRAY_MAX_PLANES];
+    int a_words;     /* activation words per pixel tile: ba*kw, or T packed */
     int pt_per_run;  /* pixel tiles per buffer run */
     int runs;        /* ceil(pt / pt_per_run) */
     int order[4096]; /* input channels sorted by bits, descending (stable) */
@@ -68,12 +82,51 @@ typedef struct hn_cycle_report {
     double utilization;   /* ideal_cycles / cycles */
 } hn_cycle_report;
 
+/* Activation buffer address of word c of step s of pixel tile lp (within
+ * the run), for either schedule. */
+long hn_array_act_addr(const hn_array_plan *plan, int lp, int s, int c);
+
 /* Cycles of one run of `npt` pixel tiles (what hn_core counts). */
 uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
                        int npt);
 /* The exact cycle model of a whole job. */
 hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
                         hn_cycle_report *out);
+
+/* ---- kernel time: hn_krnl_top's DMA around the core (docs/hardware.md,
+ * "Kernel time") ----
+ * The wrapper loads the weight, descriptor and activation sections over a
+ * 32-bit m_axi port, one read burst (<= 16 beats) outstanding at a time,
+ * runs the core, and stores every result word {pt, filter} (Dn int32) as
+ * one Dn-beat write burst, waiting for its response.  The memory is
+ * described by two latencies; with them the count is exact for the RTL
+ * (tests/test_sim.c checks it against the Verilator memory model, which
+ * answers with rd_lat = wr_lat = 1). */
+typedef struct hn_dma_params {
+    int rd_lat; /* cycles from the read-address handshake to the first beat (>= 1) */
+    int wr_lat; /* cycles from the last write beat to the write response (>= 1) */
+} hn_dma_params;
+
+/* The latencies of the Verilator memory model (sim/hn_sim.cpp): 1 and 1. */
+hn_dma_params hn_dma_params_bench(void);
+
+typedef struct hn_kernel_report {
+    uint64_t load;   /* cycles of the three load sections, all calls */
+    uint64_t core;   /* core cycles (hn_cycles_run), all calls */
+    uint64_t store;  /* cycles of the result stores, all calls */
+    uint64_t cycles; /* kernel cycles (ap_start accepted to done), summed
+                        over the calls (one call per buffer run) */
+} hn_kernel_report;
+
+/* Kernel cycles of one call (one buffer run of npt pixel tiles), what
+ * hn_krnl_top reports in HN_REG_KCYCLES; the parts go to *out if not NULL. */
+uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
+                              const hn_array_params *p,
+                              const hn_dma_params *d, int npt,
+                              hn_kernel_report *out);
+/* All calls of a job. */
+hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
+                           const hn_dma_params *d, hn_kernel_report *out);
 
 /* The geometry and groups of searchable layer `layer` of a configuration
  * as a job (weights/acts left NULL; hn_hwjob_alloc them to run it): active

@@ -19,8 +19,9 @@ extern "C" {
  * device memory and what the Verilator harness writes into the buffers.
  *   w: n_w = mt*kw weight words (address mt*kw + c)
  *   m: n_m = mt row descriptors {valid, first, last, filter}
- *   a: n_a = npt*ba*kw activation words of pixel tiles pt0..pt0+npt-1
- *      (address (lp*ba + s)*kw + c; words with c >= nc[s] are zero) */
+ *   a: n_a = npt*a_words activation words of pixel tiles pt0..pt0+npt-1
+ *      (hn_array_act_addr: classic (lp*ba + s)*kw + c, words with c >=
+ *      nc[s] zero; packed steps lp*T + word, kw = a_words = T) */
 typedef struct hn_array_image {
     int w_wpw, m_wpw, a_wpw;
     uint32_t *w;

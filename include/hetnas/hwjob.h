@@ -1,8 +1,14 @@
 /* A conv layer job for the bit-serial mixed-precision hardware (DESIGN.md
  * "Hardware arithmetic"): integer weights in filter groups of b_w bits,
- * unsigned input activations in channel groups of b_a bits, and the int32
- * accumulators per (filter, y, x) it yields.  Plain data: every backend (C
- * reference, HLS csim, Verilator, XRT) takes this struct. */
+ * unsigned input activation codes in channel groups of b_a bits, and the
+ * int32 accumulators per (filter, y, x) it yields.  Plain data: every
+ * backend (C reference, HLS csim, Verilator, XRT) takes this struct.
+ *
+ * Activation codes are MSB-aligned (docs/formats.md "Hardware job"): the
+ * channels of a tensor share one scale on nested power-of-two grids, a
+ * b-bit code q meaning q * 2^-b of the range.  With B = the largest b_a over
+ * the job's input groups, channel c counts as q_c << (B - b_c):
+ *   acc[f][y][x] = sum_{c, ky, kx} w[f][c][ky][kx] * (q_c[..] << (B - b_c)). */
 #ifndef HETNAS_HWJOB_H
 #define HETNAS_HWJOB_H
 
@@ -30,7 +36,8 @@ typedef struct hn_hwjob {
     hn_hw_group out_groups[HN_HW_MAX_GROUPS];
     int c_in, c_out;  /* sums of the groups' n */
     int32_t *weights; /* (c_out, c_in, k, k), in +-(2^(b_w-1)-1) of the filter's group */
-    int32_t *acts;    /* (c_in, in_h, in_w), in [0, 2^b_a) of the channel's group */
+    int32_t *acts;    /* (c_in, in_h, in_w), codes in [0, 2^b_a) of the channel's
+                         group, MSB-aligned to the job's largest b_a (above) */
 } hn_hwjob;
 
 /* Output size of the job: (in + 2*pad - k) / stride + 1. */

@@ -41,5 +41,8 @@
 #define HN_REG_NC 0x50     /* nc[0..BA_MAX-1], 4 bytes apart */
 #define HN_REG_CYCLES 0x70 /* RO: core cycles of the last run */
 #define HN_REG_STATUS 0x74 /* RO: bit0 an AXI response was not OKAY */
+#define HN_REG_PACKED 0x7C /* bit0 packed-step schedule (docs/hardware.md) */
+#define HN_REG_SPLIT 0x80  /* split[s] (lane index) at bits [4s +: 4], s < BA_MAX */
+#define HN_REG_KCYCLES 0x78 /* RO: kernel cycles of the last call, ap_start accepted to done (load + run + store) */
 
 #endif

@@ -55,6 +55,10 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
 hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles);
 
+/* Kernel cycles (HN_REG_KCYCLES: load + run + store) of the last
+ * hn_sim_run_axi, summed over its kernel calls; 0 before the first. */
+uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s);
+
 /* Cycles and host ticks of everything run so far (ticks include loading
  * and read-back), for simulation-speed figures. */
 void hn_sim_stats(const hn_sim *s, uint64_t *array_cycles,

@@ -31,4 +31,7 @@ package hn_params_pkg;
   localparam logic [7:0] HN_REG_NC = 8'h50;
   localparam logic [7:0] HN_REG_CYCLES = 8'h70;
   localparam logic [7:0] HN_REG_STATUS = 8'h74;
+  localparam logic [7:0] HN_REG_PACKED = 8'h7C;
+  localparam logic [7:0] HN_REG_SPLIT = 8'h80;
+  localparam logic [7:0] HN_REG_KCYCLES = 8'h78;
 endpackage

@@ -2,7 +2,9 @@
 """Regenerates the hardware job fixtures of this directory and their expected
 accumulators with an independent direct convolution in Python (no hetnas
 code).  Usage: python3 gen_fixtures.py [outdir]  (default: this directory).
-small.json's result is also written out by hand in tests/e2e_hw_run.sh."""
+small.json's result is also written out by hand in tests/e2e_hw_run.sh.
+Activation codes are MSB-aligned (docs/formats.md): a b-bit channel counts
+code << (B - b), B = the job's largest activation bits."""
 import json
 import os
 import random
@@ -16,6 +18,9 @@ def conv(job):
     co = sum(g["filters"] for g in job["out_groups"])
     oh, ow = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
     w, a, out = job["weights"], job["acts"], []
+    # MSB-aligned codes: a b-bit channel counts code << (B - b).
+    B = max(g["bits"] for g in job["in_groups"])
+    sh = [B - g["bits"] for g in job["in_groups"] for _ in range(g["channels"])]
     for f in range(co):
         for y in range(oh):
             for x in range(ow):
@@ -25,7 +30,7 @@ def conv(job):
                         for kx in range(k):
                             iy, ix = y * s + ky - p, x * s + kx - p
                             if 0 <= iy < H and 0 <= ix < W:
-                                t += w[((f * ci + c) * k + ky) * k + kx] * a[(c * H + iy) * W + ix]
+                                t += w[((f * ci + c) * k + ky) * k + kx] * (a[(c * H + iy) * W + ix] << sh[c])
                 out.append(t)
     return oh, ow, out
 
@@ -73,7 +78,7 @@ def main():
         [{"channels": 70, "bits": 3}, {"channels": 5, "bits": 8}, {"channels": 1, "bits": 1}],
         [{"filters": 3, "bits": 2}, {"filters": 4, "bits": 8}, {"filters": 2, "bits": 1},
          {"filters": 1, "bits": 5}]), True)
-    # No binary weights (the RTL does b_w 2..8).
+    # Two input groups, no binary weights.
     write(outdir, "multibit", random_job(
         8, 3, 1, 1, 9, 8,
         [{"channels": 21, "bits": 2}, {"channels": 9, "bits": 7}],
