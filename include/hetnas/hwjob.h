@@ -6,6 +6,7 @@
 #ifndef HETNAS_HWJOB_H
 #define HETNAS_HWJOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hetnas/status.h"
@@ -48,6 +49,10 @@ hn_status hn_hwjob_alloc(hn_hwjob *job);
 void hn_hwjob_free(hn_hwjob *job);
 /* JSON job file (docs/formats.md); errors name the file, line and field. */
 hn_status hn_hwjob_load(const char *path, hn_hwjob *job);
+/* The same for text in memory (len bytes, no NUL needed); `name` stands for
+ * the file in messages. */
+hn_status hn_hwjob_load_string(const char *text, size_t len, const char *name,
+                               hn_hwjob *job);
 hn_status hn_hwjob_save(const hn_hwjob *job, const char *path);
 /* The oracle: direct integer convolution, zero padding.
  * acc: (c_out, out_h, out_w).  Accumulates in int64; HN_ERR_RANGE when a
