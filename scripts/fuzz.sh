@@ -4,6 +4,7 @@
 # plus its past crashes (tests/fuzz/regress/<parser>/).  Prints executions and
 # coverage per target; fails (non-zero) on any crash, leak, timeout or
 # sanitizer report and saves the inputs in BUILD_DIR/crashes/<parser>/.
+# FUZZ_LOG_DIR=dir keeps each target's libFuzzer log as dir/<parser>.log.
 # usage: scripts/fuzz.sh BUILD_DIR SECONDS [PARSER...]
 set -uo pipefail
 build="$1"; secs="$2"; shift 2
@@ -43,6 +44,7 @@ for t in "${targets[@]}"; do
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$c/art/" \
       "$c/corpus" >"$c/log" 2>&1
   rc=$?
+  [ -n "${FUZZ_LOG_DIR:-}" ] && mkdir -p "$FUZZ_LOG_DIR" && cp "$c/log" "$FUZZ_LOG_DIR/$t.log"
   el=$(( $(date +%s) - start ))
   execs=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$c/log" | grep -oE "[0-9]+$" | tail -1)
   last=$(grep -E "^#[0-9]+.*(cov|ft):" "$c/log" | tail -1)
