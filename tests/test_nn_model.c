@@ -203,7 +203,8 @@ static void test_dnnl_model_matches_ref(void **st) {
             nd += ((double)p1.grad[j] - p2.grad[j]) * ((double)p1.grad[j] - p2.grad[j]);
         }
         if (sqrt(nd) > 0.01 * sqrt(n1) + 1e-6) {
-            print_error("%s: |ref - dnnl| = %.3g, |ref| = %.3g\n", p1.name, sqrt(nd), sqrt(n1));
+            print_error("%s: |ref - dnnl| = %.3g, |ref| = %.3g, |dnnl| = %.3g\n",
+                        p1.name, sqrt(nd), sqrt(n1), sqrt(n2));
             fail();
         }
     }
