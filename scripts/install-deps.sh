@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config
-  libyaml-dev libcmocka-dev zlib1g-dev clang
+  libyaml-dev libcmocka-dev zlib1g-dev clang libclang-rt-14-dev
   verilator yosys
   opencl-headers ocl-icd-opencl-dev pocl-opencl-icd
   libxrt-dev

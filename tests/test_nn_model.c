@@ -210,7 +210,8 @@ static void test_dnnl_model_matches_ref(void **st) {
          * few flipped codes move it by a larger fraction */
         if (p1.kind == HN_PARAM_CLAMP && p1.numel == 1) { tol = 0.15; abs_tol = 5e-5; }
         if (sqrt(nd) > tol * sqrt(n1) + abs_tol) {
-            print_error("%s: |ref - dnnl| = %.3g, |ref| = %.3g\n", p1.name, sqrt(nd), sqrt(n1));
+            print_error("%s: |ref - dnnl| = %.3g, |ref| = %.3g, |dnnl| = %.3g\n",
+                        p1.name, sqrt(nd), sqrt(n1), sqrt(n2));
             fail();
         }
     }

@@ -9,9 +9,10 @@
 
 #include "hetnas/data.h"
 
-/* Reads exactly len bytes; *got is what was read before EOF or an error. */
-static hn_status read_exact(gzFile f, const char *path, void *buf, size_t len,
-                            const char *what) {
+/* Reads exactly len bytes into buf.  `done` bytes of the same item were
+ * read before and `total` is its full size: messages speak of the item. */
+static hn_status read_part(gzFile f, const char *path, void *buf, size_t len,
+                           size_t done, size_t total, const char *what) {
     size_t got = 0;
     while (got < len) {
         size_t chunk = len - got;
@@ -34,9 +35,14 @@ static hn_status read_exact(gzFile f, const char *path, void *buf, size_t len,
                            path, what, m);
         return hn_fail(HN_ERR_FORMAT,
                        "%s: truncated: %s needs %zu bytes, only %zu are there",
-                       path, what, len, got);
+                       path, what, total, done + got);
     }
     return HN_OK;
+}
+
+static hn_status read_exact(gzFile f, const char *path, void *buf, size_t len,
+                            const char *what) {
+    return read_part(f, path, buf, len, 0, len, what);
 }
 
 static hn_status idx_open(const char *path, gzFile *out) {
@@ -48,6 +54,36 @@ static hn_status idx_open(const char *path, gzFile *out) {
                        errno ? strerror(errno) : "zlib could not allocate");
     gzbuffer(f, 1u << 17);
     *out = f;
+    return HN_OK;
+}
+
+/* Reads the len data bytes the header announces into a malloc'd *out.  The
+ * buffer grows with the data actually read (doubling from 1 MiB), so a
+ * corrupt header announcing gigabytes in a tiny file fails as truncated
+ * instead of allocating what it claims. */
+static hn_status read_data(gzFile f, const char *path, size_t len,
+                           const char *what, uint8_t **out) {
+    size_t cap = len < ((size_t)1 << 20) ? len : ((size_t)1 << 20), got = 0;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf) return hn_fail(HN_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, cap);
+    for (;;) {
+        hn_status s = read_part(f, path, buf + got, cap - got, got, len, what);
+        if (s != HN_OK) {
+            free(buf);
+            return s;
+        }
+        got = cap;
+        if (got == len) break;
+        size_t ncap = cap > len / 2 ? len : cap * 2;
+        uint8_t *nb = realloc(buf, ncap);
+        if (!nb) {
+            free(buf);
+            return hn_fail(HN_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, ncap);
+        }
+        buf = nb;
+        cap = ncap;
+    }
+    *out = buf;
     return HN_OK;
 }
 
@@ -120,10 +156,8 @@ hn_status hn_idx_load_images(const char *path, int *n, int *h, int *w,
     size_t len = 0;
     if (s == HN_OK) {
         len = (size_t)dims[0] * dims[1] * dims[2];
-        buf = malloc(len);
-        if (!buf) s = hn_fail(HN_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, len);
+        s = read_data(f, path, len, "the pixel data", &buf);
     }
-    if (s == HN_OK) s = read_exact(f, path, buf, len, "the pixel data");
     if (s == HN_OK) s = expect_eof(f, path, len);
     gzclose(f);
     if (s != HN_OK) {
@@ -146,11 +180,7 @@ hn_status hn_idx_load_labels(const char *path, int *n, uint8_t **labels) {
         s = hn_fail(HN_ERR_FORMAT, "%s: implausible label count %u", path,
                     dims[0]);
     uint8_t *buf = NULL;
-    if (s == HN_OK) {
-        buf = malloc(dims[0]);
-        if (!buf) s = hn_fail(HN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    if (s == HN_OK) s = read_exact(f, path, buf, dims[0], "the labels");
+    if (s == HN_OK) s = read_data(f, path, dims[0], "the labels", &buf);
     if (s == HN_OK) s = expect_eof(f, path, dims[0]);
     gzclose(f);
     if (s != HN_OK) {

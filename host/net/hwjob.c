@@ -341,6 +341,22 @@ hn_status hn_hwjob_load(const char *path, hn_hwjob *job) {
     return s;
 }
 
+hn_status hn_hwjob_load_string(const char *text, size_t len, const char *name,
+                               hn_hwjob *job) {
+    if (!text || !job) return hn_fail(HN_ERR_INVAL, "hwjob: NULL argument");
+    memset(job, 0, sizeof *job);
+    if (!name) name = "hwjob";
+    if (memchr(text, '\0', len))
+        return hn_fail(HN_ERR_PARSE, "%s: binary data (NUL byte) in a text "
+                       "file", name);
+    hn_doc *d = NULL;
+    HN_TRY(hn_doc_load_string(text, len, name, &d));
+    hn_status s = load_doc(d, job);
+    hn_doc_free(d);
+    if (s != HN_OK) hn_hwjob_free(job);
+    return s;
+}
+
 hn_status hn_hwjob_save(const hn_hwjob *job, const char *path) {
     HN_TRY(hn_hwjob_validate(job, 16, 16));
     hn_jw *w = hn_jw_new(0);

@@ -109,6 +109,7 @@ struct hn_model {
     int calibrated;                /* act clamps from calibration */
     float norm_mean[4], norm_std[4];
     hn_rng noise_rng;
+    hn_kws ws;                     /* scratch of the BN/activation kernels */
 };
 
 static double now_s(void) {
@@ -415,6 +416,7 @@ void hn_model_free(hn_model *m) {
     hn_config_free(m->cfg);
     free(m->recal_widths);
     free(m->stat_widths);
+    hn_kws_free(&m->ws);
     free(m);
 }
 
@@ -683,11 +685,11 @@ static void site_scatter(site *s) {
 
 /* BN statistics of layer y's conv output; sets scale/shift (and, training,
  * updates the running stats of the BN set in use). */
-static void bn_prepare(hn_model *m, layer *y, int train) {
+static hn_status bn_prepare(hn_model *m, layer *y, int train) {
     size_t P = (size_t)y->g.n * y->g.oh * y->g.ow;
     int C = y->cout_a, off = layer_bn_offset(m, y);
     float eps = m->opts.bn_eps;
-    if (train) hn_k_bn_stats(y->cout_buf, P, C, y->bmean, y->brstd);
+    if (train) HN_TRY(hn_k_bn_stats(&m->ws, y->cout_buf, P, C, y->bmean, y->brstd));
     for (int c = 0; c < C; c++) {
         size_t bi = (size_t)off + (size_t)y->bank[c] * y->cout + c;
         float mean, var;
@@ -718,6 +720,7 @@ static void bn_prepare(hn_model *m, layer *y, int train) {
         y->shift[c] = y->beta[bi] - mean * y->scale[c];
         y->dgamma[c] = y->dbeta[c] = 0.0f;
     }
+    return HN_OK;
 }
 
 static void bn_scatter(hn_model *m, layer *y) {
@@ -733,6 +736,7 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
                            float *logits) {
     if (n < 1) return hn_fail(HN_ERR_INVAL, "forward: batch size %d", n);
     HN_TRY(ensure_batch(m, n));
+    m->have_fwd = 0; /* until this forward completes */
     double t0 = now_s();
     const hn_resnet_spec *sp = &m->spec;
     int C = sp->in_c, HW = sp->in_h * sp->in_w;
@@ -762,12 +766,12 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
     ta = now_s();
     HN_TRY(conv_fwd(m, y0, m->x0));
     tc += now_s() - ta; ta = now_s();
-    bn_prepare(m, y0, train);
+    HN_TRY(bn_prepare(m, y0, train));
     site_gather(&m->s0);
     size_t P0 = (size_t)n * y0->g.oh * y0->g.ow;
-    hn_k_bn_add_act_fwd(P0, y0->cout_buf, y0->cout_a, y0->scale, y0->shift, NULL,
+    HN_TRY(hn_k_bn_add_act_fwd(&m->ws, P0, y0->cout_buf, y0->cout_a, y0->scale, y0->shift, NULL,
                         0, NULL, NULL, m->s0.C, m->s0.clamp, m->s0.levels,
-                        train ? m->s0.pre : NULL, m->s0.out);
+                        train ? m->s0.pre : NULL, m->s0.out));
     tb += now_s() - ta;
     const float *in = m->s0.out;
     for (int b = 0; b < m->nb; b++) {
@@ -777,25 +781,25 @@ hn_status hn_model_forward(hn_model *m, const float *x, int n, int train,
         ta = now_s();
         HN_TRY(conv_fwd(m, y1, in));
         tc += now_s() - ta; ta = now_s();
-        bn_prepare(m, y1, train);
+        HN_TRY(bn_prepare(m, y1, train));
         site_gather(&k->s1);
         size_t P1 = (size_t)n * y1->g.oh * y1->g.ow;
-        hn_k_bn_add_act_fwd(P1, y1->cout_buf, y1->cout_a, y1->scale, y1->shift,
+        HN_TRY(hn_k_bn_add_act_fwd(&m->ws, P1, y1->cout_buf, y1->cout_a, y1->scale, y1->shift,
                             NULL, 0, NULL, NULL, k->s1.C, k->s1.clamp,
-                            k->s1.levels, train ? k->s1.pre : NULL, k->s1.out);
+                            k->s1.levels, train ? k->s1.pre : NULL, k->s1.out));
         tb += now_s() - ta; ta = now_s();
         HN_TRY(conv_fwd(m, y2, k->s1.out));
         if (yd) HN_TRY(conv_fwd(m, yd, in));
         tc += now_s() - ta; ta = now_s();
-        bn_prepare(m, y2, train);
-        if (yd) bn_prepare(m, yd, train);
+        HN_TRY(bn_prepare(m, y2, train));
+        if (yd) HN_TRY(bn_prepare(m, yd, train));
         site_gather(&k->s2);
         size_t P2 = (size_t)n * y2->g.oh * y2->g.ow;
-        hn_k_bn_add_act_fwd(P2, y2->cout_buf, y2->cout_a, y2->scale, y2->shift,
+        HN_TRY(hn_k_bn_add_act_fwd(&m->ws, P2, y2->cout_buf, y2->cout_a, y2->scale, y2->shift,
                             yd ? yd->cout_buf : in, yd ? yd->cout_a : k->win,
                             yd ? yd->scale : NULL, yd ? yd->shift : NULL, k->wout,
                             k->s2.clamp, k->s2.levels, train ? k->s2.pre : NULL,
-                            k->s2.out);
+                            k->s2.out));
         tb += now_s() - ta;
         in = k->s2.out;
     }
@@ -854,28 +858,28 @@ hn_status hn_model_backward(hn_model *m, const float *dlogits) {
         const float *in = b > 0 ? m->bl[b - 1].s2.out : m->s0.out;
         size_t P2 = (size_t)n * y2->g.oh * y2->g.ow, P1 = P2;
         ta = now_s();
-        hn_k_act_bwd(k->s2.pre, P2, k->wout, k->s2.clamp, k->s2.levels, ga,
-                     k->wout, gb, ldb, k->dpre2, k->s2.dclamp);
-        hn_k_bn_bwd(P2, y2->cout_a, y2->cout_buf, y2->bmean, y2->brstd, y2->agamma,
+        HN_TRY(hn_k_act_bwd(&m->ws, k->s2.pre, P2, k->wout, k->s2.clamp, k->s2.levels, ga,
+                     k->wout, gb, ldb, k->dpre2, k->s2.dclamp));
+        HN_TRY(hn_k_bn_bwd(&m->ws, P2, y2->cout_a, y2->cout_buf, y2->bmean, y2->brstd, y2->agamma,
                     k->dpre2, k->wout, NULL, 0, NULL, NULL, y2->dgamma, y2->dbeta,
-                    k->dconv);
+                    k->dconv));
         tb += now_s() - ta; ta = now_s();
         HN_TRY(conv_bwd(m, y2, k->s1.out, k->dconv, k->gin_a /* scratch: dout1 */));
         tc += now_s() - ta; ta = now_s();
         /* conv1 site: act backward fused into BN backward */
         hn_act act1 = {k->s1.pre, k->s1.clamp, k->s1.levels};
         float *dc1 = k->dconv;
-        hn_k_bn_bwd(P1, y1->cout_a, y1->cout_buf, y1->bmean, y1->brstd, y1->agamma,
+        HN_TRY(hn_k_bn_bwd(&m->ws, P1, y1->cout_a, y1->cout_buf, y1->bmean, y1->brstd, y1->agamma,
                     k->gin_a, y1->cout_a, NULL, 0, &act1, k->s1.dclamp, y1->dgamma,
-                    y1->dbeta, dc1);
+                    y1->dbeta, dc1));
         tb += now_s() - ta; ta = now_s();
         HN_TRY(conv_bwd(m, y1, in, dc1, k->gin_a));
         tc += now_s() - ta;
         if (yd) {
             ta = now_s();
-            hn_k_bn_bwd(P2, yd->cout_a, yd->cout_buf, yd->bmean, yd->brstd,
+            HN_TRY(hn_k_bn_bwd(&m->ws, P2, yd->cout_a, yd->cout_buf, yd->bmean, yd->brstd,
                         yd->agamma, k->dpre2, k->wout, NULL, 0, NULL, NULL,
-                        yd->dgamma, yd->dbeta, k->dconv);
+                        yd->dgamma, yd->dbeta, k->dconv));
             tb += now_s() - ta; ta = now_s();
             HN_TRY(conv_bwd(m, yd, in, k->dconv, k->gin_b));
             tc += now_s() - ta;
@@ -901,9 +905,9 @@ hn_status hn_model_backward(hn_model *m, const float *dlogits) {
     size_t P0 = (size_t)n * y0->g.oh * y0->g.ow;
     ta = now_s();
     hn_act act0 = {m->s0.pre, m->s0.clamp, m->s0.levels};
-    hn_k_bn_bwd(P0, y0->cout_a, y0->cout_buf, y0->bmean, y0->brstd, y0->agamma,
+    HN_TRY(hn_k_bn_bwd(&m->ws, P0, y0->cout_a, y0->cout_buf, y0->bmean, y0->brstd, y0->agamma,
                 ga, y0->cout_a, gb, ldb, &act0, m->s0.dclamp, y0->dgamma,
-                y0->dbeta, m->stem_dconv);
+                y0->dbeta, m->stem_dconv));
     tb += now_s() - ta; ta = now_s();
     HN_TRY(conv_bwd(m, y0, m->x0, m->stem_dconv, NULL));
     tc += now_s() - ta; ta = now_s();
@@ -952,12 +956,16 @@ int hn_model_find_param(const hn_model *m, const char *name) {
 
 /* mean + 3 std of a site's whole pre-activation tensor (all active
  * channels pooled) -> the tensor's one clamp. */
-static void calib_site(site *s, size_t P) {
-    if (s->C < 1 || !s->pclamp[0]) return;
+static hn_status calib_site(hn_model *m, site *s, size_t P) {
+    if (s->C < 1 || !s->pclamp[0]) return HN_OK;
     float *mean = malloc(sizeof(float) * 2 * (size_t)s->C);
-    HN_ASSERT(mean);
+    if (!mean) return hn_fail(HN_ERR_NOMEM, "calibration: out of memory");
     float *var = mean + s->C;
-    hn_k_bn_stats(s->pre, P, s->C, mean, var);
+    hn_status st = hn_k_bn_stats(&m->ws, s->pre, P, s->C, mean, var);
+    if (st != HN_OK) {
+        free(mean);
+        return st;
+    }
     double mu = 0, sq = 0;
     for (int c = 0; c < s->C; c++) {
         mu += mean[c];
@@ -968,6 +976,7 @@ static void calib_site(site *s, size_t P) {
     float a = (float)(mu + 3.0 * sqrt(sq > 0 ? sq : 0));
     *s->pclamp[0] = a > 1e-3f ? a : 1e-3f;
     free(mean);
+    return HN_OK;
 }
 
 hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
@@ -1017,12 +1026,12 @@ hn_status hn_model_calibrate_clamps(hn_model *m, const float *x, int n) {
         }
     if (s == HN_OK) s = hn_model_forward(m, x, n, 1, logits);
     if (s == HN_OK) {
-        calib_site(&m->s0, (size_t)n * m->ly[0].g.oh * m->ly[0].g.ow);
-        for (int b = 0; b < m->nb; b++) {
+        s = calib_site(m, &m->s0, (size_t)n * m->ly[0].g.oh * m->ly[0].g.ow);
+        for (int b = 0; s == HN_OK && b < m->nb; b++) {
             layer *y2 = &m->ly[m->bl[b].l2];
             size_t P = (size_t)n * y2->g.oh * y2->g.ow;
-            calib_site(&m->bl[b].s1, P);
-            calib_site(&m->bl[b].s2, P);
+            s = calib_site(m, &m->bl[b].s1, P);
+            if (s == HN_OK) s = calib_site(m, &m->bl[b].s2, P);
         }
     }
     if (all && loff && lev)

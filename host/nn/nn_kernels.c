@@ -3,8 +3,12 @@
 #include "nn/nn_kernels.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* OpenMP pragmas vanish (without warnings) when built without OpenMP. */
 #ifdef _OPENMP
@@ -19,6 +23,48 @@
  * float, combined in block order in double, so results do not depend on the
  * thread count or schedule. */
 #define HN_RBLK 256
+
+/* ---- scratch workspace ---------------------------------------------------- */
+
+hn_status hn_kws_reserve(hn_kws *ws, size_t n, float **out) {
+    if (n == 0) n = 1;
+    if (n > SIZE_MAX / sizeof(float) / 2)
+        return hn_fail(HN_ERR_NOMEM, "kernel scratch: %zu floats is too many", n);
+    if (n > ws->cap) {
+        free(ws->buf); /* contents need not survive: no realloc copy */
+        ws->buf = malloc(n * sizeof(float));
+        ws->cap = ws->buf ? n : 0;
+        if (!ws->buf)
+            return hn_fail(HN_ERR_NOMEM, "kernel scratch: cannot allocate %zu "
+                           "floats", n);
+    }
+    *out = ws->buf;
+    return HN_OK;
+}
+
+void hn_kws_free(hn_kws *ws) {
+    if (!ws) return;
+    free(ws->buf);
+    ws->buf = NULL;
+    ws->cap = 0;
+}
+
+/* n1 * n2 + n3 floats without size_t overflow (SIZE_MAX when it would). */
+static size_t ws_size(size_t n1, size_t n2, size_t n3) {
+    if (n2 && n1 > (SIZE_MAX - n3) / n2) return SIZE_MAX;
+    return n1 * n2 + n3;
+}
+
+/* The kernels' scratch: ws, or a call-local workspace when ws is NULL
+ * (released by ws_end). */
+static hn_status ws_begin(hn_kws *ws, hn_kws *local, size_t n, float **out) {
+    *local = (hn_kws){0};
+    return hn_kws_reserve(ws ? ws : local, n, out);
+}
+
+static void ws_end(hn_kws *ws, hn_kws *local) {
+    if (!ws) hn_kws_free(local);
+}
 
 void hn_conv_geom_finish(hn_conv_geom *g) {
     g->oh = (g->h + 2 * g->pad - g->k) / g->stride + 1;
@@ -140,10 +186,12 @@ OMP_SIMD
     }
 }
 
-void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var) {
+hn_status hn_k_bn_stats(hn_kws *ws, const float *x, size_t P, int C,
+                        float *mean, float *var) {
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-    float *part = malloc(sizeof(float) * nb * 2 * (size_t)C);
-    HN_ASSERT(part);
+    hn_kws local;
+    float *part;
+    HN_TRY(ws_begin(ws, &local, ws_size(nb, 2 * (size_t)C, 0), &part));
     /* Shift by the first pixel to keep the one-pass variance accurate. */
     const float *x0 = x;
 OMP_FOR
@@ -163,7 +211,8 @@ OMP_FOR
         mean[c] = (float)(m + x0[c]);
         var[c] = (float)(v > 0 ? v : 0);
     }
-    free(part);
+    ws_end(ws, &local);
+    return HN_OK;
 }
 
 /* Per-channel constants of the activation (docs/nn.md "Quantization
@@ -178,10 +227,11 @@ typedef struct act_consts {
     float *hi, *inv, *step, *nq, *invl, *isq;
 } act_consts;
 
-static void act_consts_init(act_consts *k, int C, const float *clamp,
+#define ACT_CONSTS 6 /* floats per channel in an act_consts */
+
+/* m: ACT_CONSTS * C floats of scratch. */
+static void act_consts_init(act_consts *k, float *m, int C, const float *clamp,
                             const float *levels) {
-    float *m = malloc(sizeof(float) * 6 * (size_t)C);
-    HN_ASSERT(m);
     k->hi = m; k->inv = m + C; k->step = m + 2 * C; k->nq = m + 3 * C;
     k->invl = m + 4 * C; k->isq = m + 5 * C;
     for (int c = 0; c < C; c++) {
@@ -216,17 +266,21 @@ OMP_SIMD
     }
 }
 
-void hn_k_act_fwd(const float *x, size_t P, int C, const float *clamp,
-                  const float *levels, float *y) {
+hn_status hn_k_act_fwd(hn_kws *ws, const float *x, size_t P, int C,
+                       const float *clamp, const float *levels, float *y) {
+    hn_kws local;
+    float *scr;
+    HN_TRY(ws_begin(ws, &local, ws_size(ACT_CONSTS, (size_t)C, 0), &scr));
     act_consts k;
-    act_consts_init(&k, C, clamp, levels);
+    act_consts_init(&k, scr, C, clamp, levels);
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
 OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
         rows_act_fwd(x, blk * HN_RBLK, p1, C, &k, y);
     }
-    free(k.hi);
+    ws_end(ws, &local);
+    return HN_OK;
 }
 
 HN_CLONES static void rows_act_bwd(const float *restrict x, size_t p0,
@@ -266,14 +320,18 @@ OMP_SIMD
     }
 }
 
-void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
-                  const float *levels, const float *dy, int ldy,
-                  const float *dy2, int ldy2, float *dx, float *dclamp) {
-    act_consts k;
-    act_consts_init(&k, C, clamp, levels);
+hn_status hn_k_act_bwd(hn_kws *ws, const float *x, size_t P, int C,
+                       const float *clamp, const float *levels, const float *dy,
+                       int ldy, const float *dy2, int ldy2, float *dx,
+                       float *dclamp) {
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-    float *part = calloc(nb * (size_t)C, sizeof(float));
-    HN_ASSERT(part);
+    hn_kws local;
+    float *scr;
+    HN_TRY(ws_begin(ws, &local, ws_size(nb + ACT_CONSTS, (size_t)C, 0), &scr));
+    act_consts k;
+    act_consts_init(&k, scr, C, clamp, levels);
+    float *part = scr + ACT_CONSTS * (size_t)C; /* (nb, C) partial sums */
+    memset(part, 0, sizeof(float) * nb * (size_t)C);
 OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
         size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
@@ -286,8 +344,8 @@ OMP_FOR
             for (size_t blk = 0; blk < nb; blk++) s += part[blk * C + c];
             dclamp[c] += (float)s;
         }
-    free(part);
-    free(k.hi);
+    ws_end(ws, &local);
+    return HN_OK;
 }
 
 HN_CLONES static void rows_bn_add_act(size_t p0, size_t p1,
@@ -334,27 +392,43 @@ OMP_SIMD
     }
 }
 
-void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
-                         const float *shift, const float *r, int C2,
-                         const float *rscale, const float *rshift, int Cout,
-                         const float *clamp, const float *levels, float *pre,
-                         float *out) {
-    act_consts k;
-    act_consts_init(&k, Cout, clamp, levels);
+hn_status hn_k_bn_add_act_fwd(hn_kws *ws, size_t P, const float *x, int C1,
+                              const float *scale, const float *shift,
+                              const float *r, int C2, const float *rscale,
+                              const float *rshift, int Cout, const float *clamp,
+                              const float *levels, float *pre, float *out) {
+#ifdef _OPENMP
+    int nt = omp_get_max_threads();
+#else
+    int nt = 1;
+#endif
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
-HN_PRAGMA(omp parallel)
+    /* act constants, then one row of pre-activations per thread (only
+     * needed when pre is not kept) */
+    size_t ntmp = pre ? 0 : (size_t)nt;
+    hn_kws local;
+    float *scr;
+    HN_TRY(ws_begin(ws, &local, ws_size(ACT_CONSTS + ntmp, (size_t)Cout, 0), &scr));
+    act_consts k;
+    act_consts_init(&k, scr, Cout, clamp, levels);
+    float *tmps = scr + ACT_CONSTS * (size_t)Cout;
+HN_PRAGMA(omp parallel num_threads(nt))
     {
-        float *tmp = malloc(sizeof(float) * (size_t)Cout);
-        HN_ASSERT(tmp);
+#ifdef _OPENMP
+        size_t tid = (size_t)omp_get_thread_num();
+#else
+        size_t tid = 0;
+#endif
+        float *tmp = pre ? NULL : tmps + tid * (size_t)Cout;
 HN_PRAGMA(omp for schedule(static))
         for (size_t blk = 0; blk < nb; blk++) {
             size_t p1 = (blk + 1) * HN_RBLK < P ? (blk + 1) * HN_RBLK : P;
             rows_bn_add_act(blk * HN_RBLK, p1, x, C1, scale, shift, r, C2,
                             rscale, rshift, Cout, &k, pre, out, tmp);
         }
-        free(tmp);
     }
-    free(k.hi);
+    ws_end(ws, &local);
+    return HN_OK;
 }
 
 /* Pass 1 of the BN backward: sums of g, g*xhat (and the clamp gradient).
@@ -457,17 +531,22 @@ OMP_SIMD
     }
 }
 
-void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
-                 const float *rstd, const float *gamma, const float *dy,
-                 int ldg, const float *dy2, int ldg2, const hn_act *act,
-                 float *dclamp, float *dgamma, float *dbeta, float *dx) {
-    act_consts k = {0};
-    if (act) act_consts_init(&k, C, act->clamp, act->levels);
+hn_status hn_k_bn_bwd(hn_kws *ws, size_t P, int C, const float *x,
+                      const float *mean, const float *rstd, const float *gamma,
+                      const float *dy, int ldg, const float *dy2, int ldg2,
+                      const hn_act *act, float *dclamp, float *dgamma,
+                      float *dbeta, float *dx) {
     size_t nb = (P + HN_RBLK - 1) / HN_RBLK;
     const int np = 3;
-    float *part = calloc(nb * (size_t)np * C + 4 * (size_t)C, sizeof(float));
-    HN_ASSERT(part);
-    float *mg = part + nb * np * C, *mgx = mg + C, *gr = mg + 2 * C;
+    /* (nb, np, C) partial sums, mg/mgx/gr (C each), act constants */
+    size_t npart = ws_size(nb, (size_t)np * C, 0);
+    hn_kws local;
+    float *part;
+    HN_TRY(ws_begin(ws, &local, ws_size(ACT_CONSTS + 3, (size_t)C, npart), &part));
+    memset(part, 0, sizeof(float) * npart);
+    float *mg = part + npart, *mgx = mg + C, *gr = mg + 2 * C;
+    act_consts k = {0};
+    if (act) act_consts_init(&k, mg + 3 * C, C, act->clamp, act->levels);
     const float *pre = act ? act->pre : NULL;
 OMP_FOR
     for (size_t blk = 0; blk < nb; blk++) {
@@ -493,8 +572,8 @@ OMP_FOR
                          ldg, dy2, ldg2, pre, &k, dx);
         }
     }
-    free(part);
-    if (act) free(k.hi);
+    ws_end(ws, &local);
+    return HN_OK;
 }
 
 /* ---- pooling, FC, loss ------------------------------------------------------ */

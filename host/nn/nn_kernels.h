@@ -16,6 +16,21 @@ typedef struct hn_conv_geom {
     int oh, ow;         /* output (N, OH, OW, C_out) */
 } hn_conv_geom;
 
+/* Scratch memory of the batch kernels below, reused from call to call so
+ * hot kernels do not allocate (one per model: kernels sharing one must not
+ * run concurrently).  It grows to the largest request and never shrinks;
+ * zero-initialize it ({0}) and release it with hn_kws_free.  A kernel given
+ * ws = NULL allocates and frees its own scratch.  Kernels that need scratch
+ * return HN_ERR_NOMEM (with a message) when it cannot be allocated, and
+ * then have written nothing. */
+typedef struct hn_kws {
+    float *buf;
+    size_t cap; /* floats */
+} hn_kws;
+/* *out = at least n floats (contents undefined). */
+hn_status hn_kws_reserve(hn_kws *ws, size_t n, float **out);
+void hn_kws_free(hn_kws *ws);
+
 /* Fills oh/ow from the others. */
 void hn_conv_geom_finish(hn_conv_geom *g);
 
@@ -47,7 +62,8 @@ hn_status hn_dconv_bwd_weights(hn_dconv *c, const float *x, const float *dy,
 /* ---- batch norm over P = N*H*W pixels, C channels ---------------------- */
 /* Per-channel mean and biased variance of x (P, C); double accumulation in a
  * fixed order (deterministic for a given thread count). */
-void hn_k_bn_stats(const float *x, size_t P, int C, float *mean, float *var);
+hn_status hn_k_bn_stats(hn_kws *ws, const float *x, size_t P, int C,
+                        float *mean, float *var);
 /* Backward reductions: sum_g[c] = sum_p g, sum_gx[c] = sum_p g*xhat where
  * xhat = (x - mean) * rstd and g = dy (or g = dy masked by the activation
  * backward when act != NULL, see hn_act). */
@@ -61,15 +77,16 @@ typedef struct hn_act {
 /* y = q(max(x, 0)) per channel: levels 0 -> ReLU; else levels = 2^b and
  * y = rhu(min(x, a (1 - 2^-b)) 2^b / a) a 2^-b (nested power-of-two grids,
  * round half up). */
-void hn_k_act_fwd(const float *x, size_t P, int C, const float *clamp,
-                  const float *levels, float *y);
+hn_status hn_k_act_fwd(hn_kws *ws, const float *x, size_t P, int C,
+                       const float *clamp, const float *levels, float *y);
 /* STE backward: dx = dy * [x > 0 and (levels == 0 or x < hi)];
  * dclamp[c] += sum dy * (x >= hi ? 1-1/L : x > 0 ? rhu(xL/a)/L - x/a : 0).
  * dy has row stride ldy (>= C), dy2 (may be NULL) is added to dy first
  * (row stride ldy2, only its first C channels). dclamp may be NULL. */
-void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
-                  const float *levels, const float *dy, int ldy,
-                  const float *dy2, int ldy2, float *dx, float *dclamp);
+hn_status hn_k_act_bwd(hn_kws *ws, const float *x, size_t P, int C,
+                       const float *clamp, const float *levels, const float *dy,
+                       int ldy, const float *dy2, int ldy2, float *dx,
+                       float *dclamp);
 
 /* ---- fused BN (+ residual) + activation for the forward pass ------------
  * pre[p, c] = x[p, c] * scale[c] + shift[c] (c < C1, else 0)
@@ -77,11 +94,11 @@ void hn_k_act_bwd(const float *x, size_t P, int C, const float *clamp,
  * where rscale == NULL means an identity residual (rscale 1, rshift 0);
  * Cout = max(C1, C2) channels; then out = act(pre). pre may equal NULL when
  * not needed (inference). */
-void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
-                         const float *shift, const float *r, int C2,
-                         const float *rscale, const float *rshift, int Cout,
-                         const float *clamp, const float *levels, float *pre,
-                         float *out);
+hn_status hn_k_bn_add_act_fwd(hn_kws *ws, size_t P, const float *x, int C1,
+                              const float *scale, const float *shift,
+                              const float *r, int C2, const float *rscale,
+                              const float *rshift, int Cout, const float *clamp,
+                              const float *levels, float *pre, float *out);
 
 /* BN backward for one BN over (P, C): g = dy (row stride ldg), x the BN
  * input, mean/rstd the batch statistics used in the forward.  Computes
@@ -89,10 +106,11 @@ void hn_k_bn_add_act_fwd(size_t P, const float *x, int C1, const float *scale,
  * dx = gamma*rstd*(g - sum_g/P - xhat*sum_gx/P).  When act != NULL, g is the
  * activation backward of dy (fused; act->pre has row stride C), and the
  * activation clamp gradient is added into dclamp (may be NULL). */
-void hn_k_bn_bwd(size_t P, int C, const float *x, const float *mean,
-                 const float *rstd, const float *gamma, const float *dy,
-                 int ldg, const float *dy2, int ldg2, const hn_act *act,
-                 float *dclamp, float *dgamma, float *dbeta, float *dx);
+hn_status hn_k_bn_bwd(hn_kws *ws, size_t P, int C, const float *x,
+                      const float *mean, const float *rstd, const float *gamma,
+                      const float *dy, int ldg, const float *dy2, int ldg2,
+                      const hn_act *act, float *dclamp, float *dgamma,
+                      float *dbeta, float *dx);
 
 /* ---- pooling, FC, loss ---------------------------------------------------- */
 void hn_k_gap_fwd(const float *x, int n, int hw, int C, float *y); /* (n, C) */

@@ -36,6 +36,11 @@ hn_status hn_idx_load_labels(const char *path, int *n, uint8_t **labels);
  * *labels, growing them with realloc; *n is updated. */
 hn_status hn_cifar10_load_batch(const char *path, int *n, uint8_t **pixels,
                                 uint8_t **labels);
+/* The same for a batch image in memory (len bytes); `name` stands for the
+ * file in messages. */
+hn_status hn_cifar10_load_batch_buffer(const uint8_t *buf, size_t len,
+                                       const char *name, int *n,
+                                       uint8_t **pixels, uint8_t **labels);
 
 /* ---- datasets ----------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 #ifndef HETNAS_HWJOB_H
 #define HETNAS_HWJOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hetnas/status.h"
@@ -52,6 +53,10 @@ hn_status hn_hwjob_alloc(hn_hwjob *job);
 void hn_hwjob_free(hn_hwjob *job);
 /* JSON job file (docs/formats.md); errors name the file, line and field. */
 hn_status hn_hwjob_load(const char *path, hn_hwjob *job);
+/* The same for text in memory (len bytes, no NUL needed); `name` stands for
+ * the file in messages. */
+hn_status hn_hwjob_load_string(const char *text, size_t len, const char *name,
+                               hn_hwjob *job);
 hn_status hn_hwjob_save(const hn_hwjob *job, const char *path);
 /* Weight value range of a filter group of `bits` bits: bits >= 2 gives
  * [-(2^(bits-1)-1), 2^(bits-1)-1]; bits == 1 is binary and allows only -1
