@@ -27,6 +27,8 @@ extern "C" {
 #define HN_EXP_PATH 1024
 #define HN_EXP_MAX_MILESTONES 16
 #define HN_EXP_MAX_SLIM 8
+#define HN_EXP_MAX_GRID 64       /* configurations per grid family */
+#define HN_EXP_MAX_GRID_FILES 32 /* explicit configuration files */
 
 typedef enum hn_exp_config_kind {
     HN_EXP_CONFIG_FP32 = 0,        /* config: fp32 (no quantization) */
@@ -122,6 +124,30 @@ typedef struct hn_experiment {
         int n_widths;                   /* 0 = not slimmable */
         int recalib_batches;            /* BN recalibration batches, 20 */
     } slim;
+
+    /* `hetnas grid` (docs/study.md): configurations x repeats trained
+     * independently.  Entries remember their line for messages ("where":
+     * the file or --set they came from). */
+    struct {
+        int repeats;       /* trainings per configuration, 3 */
+        double alpha;      /* Holm-corrected significance level, 0.05 */
+        double level;      /* confidence level of the error bars, 0.6827 */
+        /* quantization: layer configurations applied to every layer */
+        hn_op ops[HN_MAX_OPS]; /* grid.quant.ops */
+        int n_ops;
+        int splits[HN_EXP_MAX_GRID][HN_MAX_OPS]; /* filters per op of the
+                                                    stem, scaled per layer */
+        int split_line[HN_EXP_MAX_GRID];
+        int n_splits;
+        char files[HN_EXP_MAX_GRID_FILES][HN_EXP_PATH]; /* resolved paths */
+        int file_line[HN_EXP_MAX_GRID_FILES];
+        int n_files;
+        /* pruning: active filters per stage (stem with stage 1) */
+        int widths[HN_EXP_MAX_GRID][3];
+        int width_line[HN_EXP_MAX_GRID];
+        int n_widths;
+        char where[HN_EXP_PATH]; /* file (or --set) the grid lists came from */
+    } grid;
 } hn_experiment;
 
 /* All defaults (name "experiment"). */
