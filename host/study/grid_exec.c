@@ -64,7 +64,7 @@ static bool read_finished(const char *dir, hn_grid_result *out) {
     const hn_jv *es = hn_jv_get(v, "early_stopped");
     ok = ok && es && es->kind == HN_JV_BOOL;
     if (ok) {
-        *out = (hn_grid_result){x[0], x[1], x[2], (int)x[3], (int)x[4], es->b, 0};
+        *out = (hn_grid_result){x[0], x[1], x[2], (int)x[3], (int)x[4], es->b, 0, 0};
     }
     hn_jv_free(v);
     return ok;
@@ -104,7 +104,7 @@ hn_status hn_grid_train_job(const hn_grid_job *job, hn_grid_result *out,
     free(e);
     if (st != HN_OK) return st;
     *out = (hn_grid_result){r.test_acc, r.best_val_acc, r.test_loss, r.epochs,
-                            r.best_epoch, r.early_stopped, r.wall_s};
+                            r.best_epoch, r.early_stopped, r.wall_s, 0};
     return HN_OK;
 }
 
@@ -123,7 +123,7 @@ hn_status hn_grid_fake_job(const hn_grid_job *job, hn_grid_result *out,
     double base = 0.80 + 0.02 * (double)(job->cfg % 7);
     *out = (hn_grid_result){base + 0.01 * (u - 0.5), base, 0.5, 10,
                             1 + (int)(mix(job->seed + 1) % 10), false,
-                            ms / 1000.0};
+                            ms / 1000.0, 0};
     return HN_OK;
 }
 
@@ -262,6 +262,7 @@ static hn_status run_coordinator(const hn_grid *g, hn_grid_log *log, int size,
                  MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (m.kind == MSG_RESULT && m.job >= 0 && m.job < total) {
             const hn_grid_job *j = hn_grid_job_at(g, m.job);
+            m.r.rank = ms.MPI_SOURCE;
             hn_status s = fatal == HN_OK ? hn_grid_log_append(log, j, &m.r) : fatal;
             if (s == HN_OK) {
                 st->run++;

@@ -102,6 +102,9 @@ static hn_status parse_line(hn_grid_log *l, int line, const char *s, size_t n) {
         st = bad_line(l, line, msg);
         goto out;
     }
+    double rk = 0;
+    num_member(v, "rank", &rk);
+    r.rank = (int)rk;
     r.epochs = (int)ep;
     r.best_epoch = (int)be;
     r.early_stopped = es->b;
@@ -236,6 +239,8 @@ hn_status hn_grid_log_append(hn_grid_log *l, const hn_grid_job *job,
     hn_jw_bool(w, r->early_stopped);
     hn_jw_key(w, "seconds");
     hn_jw_double(w, r->seconds);
+    hn_jw_key(w, "rank");
+    hn_jw_int(w, r->rank);
     hn_jw_key(w, "time");
     hn_jw_str(w, tbuf);
     hn_jw_obj_end(w);

@@ -51,6 +51,7 @@ typedef struct hn_grid_result {
     int best_epoch;
     bool early_stopped;
     double seconds;      /* wall time of the job in its last process */
+    int rank;            /* MPI rank that ran it (0 without MPI) */
 } hn_grid_result;
 
 /* The one function that runs a job.  ud is the caller's. */
