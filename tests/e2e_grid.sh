@@ -11,7 +11,7 @@ set -u
 HN="$1"; SRC="$2"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 tmp=$(mktemp -d)
-trap 'kill -9 $bg 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ "$bg" -gt 0 ] && kill -9 $bg 2>/dev/null; rm -rf "$tmp"' EXIT
 bg=0
 fail=0
 ok() { echo "ok   $1"; }
