@@ -16,7 +16,7 @@
 
 static const char *k_usage =
     "usage: hetnas grid EXP.yaml [--set key=value]... [--out DIR] [--resume]\n"
-    "                   [--quiet]\n"
+    "                   [--quiet] [--plan]\n"
     "       mpirun -np N hetnas grid EXP.yaml ...   (rank 0 coordinates,\n"
     "                                               N-1 ranks train)\n"
     "Trains every configuration of the experiment's grid: section\n"
@@ -24,7 +24,8 @@ static const char *k_usage =
     "<run>/grid.jsonl, then writes per-configuration statistics, Welch tests\n"
     "against the homogeneous line (Holm-corrected) and Fig. 1-style plots.\n"
     "--resume continues a killed grid: finished jobs are kept, the others\n"
-    "run again.  See docs/study.md.\n";
+    "run again.  --plan prints the configurations, costs and job seeds\n"
+    "and exits (nothing is written).  See docs/study.md.\n";
 
 #define MAX_SETS 64
 
@@ -144,11 +145,28 @@ static hn_status open_run(const hn_grid *g, const char *dir, bool resume,
     return s;
 }
 
+static void print_plan(const hn_grid *g) {
+    const hn_experiment *e = hn_grid_experiment(g);
+    printf("%-5s %-28s %1s %14s  %s\n", "cfg", "label", "H", "cost", "from");
+    for (int i = 0; i < hn_grid_n_cfgs(g); i++) {
+        const hn_grid_cfg *c = hn_grid_cfg_at(g, i);
+        printf("%-5s %-28.28s %1s %11.4g %s  %s\n", c->id, c->label,
+               c->homogeneous ? "H" : "", c->cost,
+               c->family == HN_GRID_QUANT ? "BOPs" : "MACs", c->source);
+    }
+    printf("%d configurations x %d repeats = %d jobs; seeds:", hn_grid_n_cfgs(g),
+           e->grid.repeats, hn_grid_n_jobs(g));
+    for (int j = 0; j < hn_grid_n_jobs(g); j++)
+        printf("%s %s=%llu", j % 3 ? "" : "\n ", hn_grid_job_at(g, j)->id,
+               (unsigned long long)hn_grid_job_at(g, j)->seed);
+    printf("\n");
+}
+
 int hn_cmd_grid(int argc, char **argv) {
     const char *cmd = "grid", *exp_path = NULL, *out = NULL;
     const char *sets[MAX_SETS];
     int n_sets = 0;
-    bool resume = false, quiet = false;
+    bool resume = false, quiet = false, plan_only = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--out")) {
@@ -165,6 +183,8 @@ int hn_cmd_grid(int argc, char **argv) {
             resume = true;
         } else if (!strcmp(a, "--quiet")) {
             quiet = true;
+        } else if (!strcmp(a, "--plan")) {
+            plan_only = true;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(k_usage, stdout);
             return 0;
@@ -203,6 +223,14 @@ int hn_cmd_grid(int argc, char **argv) {
             snprintf(dir, sizeof dir, "%s", out);
         else
             st = hn_rundir_join(ge->out, ge->name, dir, sizeof dir);
+    }
+    if (plan_only) {
+        int rc = 0;
+        if (st != HN_OK) rc = rank == 0 ? hn_arg_fail(cmd, st) : 2;
+        else if (rank == 0) print_plan(g);
+        hn_grid_free(g);
+        hn_grid_mpi_finalize();
+        return rc;
     }
     hn_rundir *rd = NULL;
     hn_grid_log *log = NULL;
