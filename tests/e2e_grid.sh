@@ -133,6 +133,9 @@ grid:
   prune:
     widths: [[8,16,32], [4,8,16], [8,8,16], [2,4,8], [1,1,1]]
 Y
+HN_GRID_FAKE_MS=0 "$HN" grid "$tmp/st.yaml" --set seed=0 --out "$tmp/s0" >"$tmp/s0.out" 2>&1; rc=$?
+{ [ $rc -eq 2 ] && grep -q "seed 0 with a grid: set data.split_seed" "$tmp/s0.out" && [ ! -e "$tmp/s0" ]; } \
+  && ok "bad grid: seed 0 without data.split_seed" || { bad "seed 0 (rc $rc)"; cat "$tmp/s0.out"; }
 HN_GRID_FAKE_MS=0 "$HN" grid "$tmp/st.yaml" --out "$tmp/st" >"$tmp/st.out" 2>&1 \
   && ok "fake grid runs" || { bad "fake grid runs"; cat "$tmp/st.out"; }
 "$PY" - "$tmp/st" <<'PYEOF' && ok "CSV statistics == independent recomputation (mean, sd, CI, line, Welch t and df, Holm order)" || bad "statistics recomputation"
@@ -263,6 +266,9 @@ assert {j["id"]: j["seed"] for j in man["grid"]["jobs"]} == {r["id"]: r["seed"] 
 assert len(set(r["seed"] for r in res)) == 6
 for r in res:
     assert 0 < r["test_acc"] <= 1 and 1 <= r["best_epoch"] <= r["epochs"] <= 3
+    je = json.load(open(f"{d}/jobs/{r['id']}/manifest.json"))["experiment"]
+    # the job's own seed, the experiment's validation split (seed 3)
+    assert je["seed"] == r["seed"] and je["data"]["split_seed"] == 3, je
     rj = json.load(open(f"{d}/jobs/{r['id']}/results.json"))
     assert rj["test_acc"] == r["test_acc"]
     if r["early_stopped"]: assert r["epochs"] - r["best_epoch"] >= 1

@@ -83,6 +83,10 @@ hn_status hn_grid_train_job(const hn_grid_job *job, hn_grid_result *out,
     hn_experiment *e = malloc(sizeof *e);
     if (!e) return hn_fail(HN_ERR_NOMEM, "out of memory");
     *e = *hn_grid_experiment(ctx->grid);
+    /* every job holds out the same validation samples (the experiment's
+     * split); the job's seed drives initialisation, batch order,
+     * augmentation and noise */
+    e->data.split_seed = hn_experiment_split_seed(e);
     e->seed = job->seed;
     snprintf(e->name, sizeof e->name, "%s", job->id);
     e->config.kind = HN_EXP_CONFIG_INLINE;

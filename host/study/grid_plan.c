@@ -310,6 +310,10 @@ hn_status hn_grid_plan(const hn_experiment *e, hn_grid **out) {
         return hn_fail(HN_ERR_SCHEMA, "%s: grid: no configurations (give "
                        "grid.quant.splits, grid.quant.files or "
                        "grid.prune.widths)", where);
+    if (hn_experiment_split_seed(e) == 0)
+        return hn_fail(HN_ERR_SCHEMA, "%s: seed 0 with a grid: set "
+                       "data.split_seed (> 0) to fix the validation split "
+                       "of all jobs", where);
     hn_grid *g = calloc(1, sizeof *g);
     if (!g) return hn_fail(HN_ERR_NOMEM, "out of memory");
     g->e = *e;

@@ -116,6 +116,7 @@ static const key k_keys[] = {
     KSTR("data.dir", data.dir, ""),
     KDBL("data.val_fraction", data.val_fraction, 0.1, 0, 0.9),
     KINT("data.val_size", data.val_size, 0, 0, 1e8),
+    KU64("data.split_seed", data.split_seed, 0, 0, 1e18),
     KINT("data.batch_size", data.batch_size, 128, 1, 65536),
     KINT("data.eval_batch_size", data.eval_batch_size, 512, 1, 65536),
     KBOOL("data.normalize", data.normalize, 1),

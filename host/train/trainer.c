@@ -118,7 +118,8 @@ static hn_status build_common(trainer *t, const hn_experiment *e) {
     HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TRAIN,
                            &t->train_ds));
     int n = hn_dataset_n(t->train_ds);
-    HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size, e->seed,
+    HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size,
+                         hn_experiment_split_seed(e),
                          &t->split));
     if (t->split.n_val == 0)
         return hn_fail(HN_ERR_INVAL, "%s: data.val_fraction/val_size leave no "

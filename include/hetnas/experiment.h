@@ -61,6 +61,8 @@ typedef struct hn_experiment {
         char dir[HN_EXP_PATH]; /* "" = default location */
         double val_fraction;   /* held-out share of the training set, 0.1 */
         int val_size;          /* > 0: exact validation size (wins) */
+        uint64_t split_seed;   /* seed of the train/val split; 0 = `seed`
+                                  (a grid fixes it across its jobs) */
         int batch_size;        /* 128 */
         int eval_batch_size;   /* 512 */
         bool normalize;        /* dataset mean/std over the train split: true */
@@ -188,6 +190,8 @@ typedef struct hn_exp_data {
 } hn_exp_data;
 
 hn_status hn_experiment_load_data(const hn_experiment *e, hn_exp_data *out);
+/* The seed of the train/validation split: data.split_seed, else seed. */
+uint64_t hn_experiment_split_seed(const hn_experiment *e);
 void hn_exp_data_free(hn_exp_data *d);
 /* Training batches: shuffled per epoch, augmented, data.batch_size, seeded
  * with the experiment's seed. */
