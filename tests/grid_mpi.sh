@@ -21,25 +21,11 @@ export OMP_NUM_THREADS=1
 
 mkdir -p "$tmp/data"
 "$PY" "$SRC/tests/make_tiny_idx.py" "$tmp/data" 600 200 7
-cat >"$tmp/m.yaml" <<YAML
-name: m
-seed: 5
-model: {name: resnet8, width: 0.5}
-data: {name: mnist, dir: $tmp/data, val_fraction: 0.2, batch_size: 32, eval_batch_size: 100,
-       augment: {crop_pad: 0, flip: false}}
-optim: {lr: 0.05}
-train: {epochs: 2, patience: 1}
-grid:
-  repeats: 2
-  quant:
-    ops: [[2,2],[8,8]]
-    splits: [[8,0],[0,8]]
-  prune:
-    widths: [[8,16,32],[4,8,16]]
-YAML
-"$HN" grid "$tmp/m.yaml" --out "$tmp/serial" --quiet >"$tmp/s.out" 2>&1 \
+# the shipped tiny grid on the generated data (7 configurations x 2)
+TINY=("$SRC/configs/grid_tiny.yaml" --set data.name=mnist --set "data.dir=$tmp/data")
+"$HN" grid "${TINY[@]}" --out "$tmp/serial" --quiet >"$tmp/s.out" 2>&1 \
   && ok "serial real grid" || { bad "serial real grid"; cat "$tmp/s.out"; }
-timeout 300 "${MPIRUN[@]}" -np 2 "$HN" grid "$tmp/m.yaml" --out "$tmp/mpi" >"$tmp/m.out" 2>&1; rc=$?
+timeout 300 "${MPIRUN[@]}" -np 2 "$HN" grid "${TINY[@]}" --out "$tmp/mpi" >"$tmp/m.out" 2>&1; rc=$?
 { [ $rc -eq 0 ] && grep -q "distributed over MPI" "$tmp/m.out" && grep -q "1 worker ranks" "$tmp/m.out"; } \
   && ok "mpirun -np 2 real grid on loopback" || { bad "mpirun -np 2 (rc $rc)"; cat "$tmp/m.out"; }
 "$PY" - "$tmp/serial" "$tmp/mpi" <<'PYEOF' && ok "MPI results == serial results (bit-identical accuracies), rank 1 ran every job" || bad "MPI vs serial"
@@ -47,7 +33,7 @@ import json, sys
 def load(d):
     return {r["job"]: r for r in map(json.loads, open(d + "/grid.jsonl"))}
 a, b = load(sys.argv[1]), load(sys.argv[2])
-assert len(a) == 8 and a.keys() == b.keys()
+assert len(a) == 14 and a.keys() == b.keys()
 for j in a:
     for k in ("id", "seed", "test_acc", "best_val_acc", "epochs", "best_epoch"):
         assert a[j][k] == b[j][k], (j, k, a[j][k], b[j][k])
@@ -55,12 +41,12 @@ for j in a:
 PYEOF
 cmp -s "$tmp/serial/grid_quant.csv" "$tmp/mpi/grid_quant.csv" && ok "same statistics" || bad "statistics differ"
 
-HN_GRID_FAKE_MS=30 timeout 300 "${MPIRUN[@]}" -np 3 "$HN" grid "$tmp/m.yaml" --set grid.repeats=10 \
+HN_GRID_FAKE_MS=30 timeout 300 "${MPIRUN[@]}" -np 3 "$HN" grid "${TINY[@]}" --set grid.repeats=6 \
   --out "$tmp/split" --quiet >"$tmp/x.out" 2>&1; rc=$?
-"$PY" - "$tmp/split" <<'PYEOF' && [ $rc -eq 0 ] && ok "mpirun -np 3: 40 jobs handed out to ranks 1 and 2, rank 0 only writes" || { bad "work split (rc $rc)"; cat "$tmp/x.out"; }
+"$PY" - "$tmp/split" <<'PYEOF' && [ $rc -eq 0 ] && ok "mpirun -np 3: 42 jobs handed out to ranks 1 and 2, rank 0 only writes" || { bad "work split (rc $rc)"; cat "$tmp/x.out"; }
 import collections, json, sys
 res = [json.loads(l) for l in open(sys.argv[1] + "/grid.jsonl")]
-assert sorted(r["job"] for r in res) == list(range(40))
+assert sorted(r["job"] for r in res) == list(range(42))
 c = collections.Counter(r["rank"] for r in res)
 assert set(c) == {1, 2} and min(c.values()) >= 8, c
 PYEOF

@@ -264,6 +264,11 @@ int hn_cmd_grid(int argc, char **argv) {
                hn_grid_log_n_done(log),
                size > 1 ? "distributed over MPI" : "one process");
         if (size > 1) printf("rank 0 coordinates, %d worker ranks\n", size - 1);
+        if (size > 1 && !getenv("OMP_NUM_THREADS") &&
+            hn_grid_experiment(g)->train.threads == 0)
+            fprintf(stderr, "hetnas grid: OMP_NUM_THREADS is not set and "
+                    "train.threads is 0: every worker uses all cores of its "
+                    "node (mpirun -x OMP_NUM_THREADS=k)\n");
         fflush(stdout);
     }
     /* hidden test hook: a cheap deterministic runner instead of training */
