@@ -32,11 +32,12 @@ YAML
 }
 
 # ---- bad grid files ----------------------------------------------------------
-# expect_bad NAME PATTERN  (stdin: the grid section)
+# expect_bad NAME PATTERN  (stdin: the grid section): exit 2, PATTERN on
+# stderr, nothing on stdout, no run directory
 expect_bad() {
   { head_yaml bad; cat; } >"$tmp/$1.yaml"
-  "$HN" grid "$tmp/$1.yaml" --out "$tmp/bad_$1" >"$tmp/$1.out" 2>&1; rc=$?
-  if [ $rc -eq 2 ] && grep -qE -- "$2" "$tmp/$1.out" && [ ! -e "$tmp/bad_$1" ]; then
+  "$HN" grid "$tmp/$1.yaml" --out "$tmp/bad_$1" >"$tmp/$1.stdout" 2>"$tmp/$1.out"; rc=$?
+  if [ $rc -eq 2 ] && grep -qE -- "$2" "$tmp/$1.out" && [ ! -e "$tmp/bad_$1" ] && [ ! -s "$tmp/$1.stdout" ]; then
     ok "bad grid: $1"
   else
     bad "bad grid: $1 (rc $rc)"; cat "$tmp/$1.out"
