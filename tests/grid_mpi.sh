@@ -50,4 +50,8 @@ assert sorted(r["job"] for r in res) == list(range(42))
 c = collections.Counter(r["rank"] for r in res)
 assert set(c) == {1, 2} and min(c.values()) >= 8, c
 PYEOF
+# bad input under mpirun: refused by every rank, said once (by rank 0)
+timeout 120 "${MPIRUN[@]}" -np 3 "$HN" grid "${TINY[@]}" --set grid.repeats=0 --out "$tmp/bad" >"$tmp/b.out" 2>&1; rc=$?
+{ [ $rc -eq 2 ] && [ "$(grep -c 'grid.repeats: 0 is out of range' "$tmp/b.out")" -eq 1 ] && [ ! -e "$tmp/bad" ]; } \
+  && ok "bad grid under mpirun: exit 2, one message, nothing written" || { bad "bad grid under mpirun (rc $rc)"; cat "$tmp/b.out"; }
 exit $fail

@@ -234,11 +234,12 @@ int hn_cmd_grid(int argc, char **argv) {
     }
     /* Two agreements: every rank planned (a worker may miss the data),
      * then rank 0 opened the run.  A failing rank names itself. */
-    hn_status all = hn_grid_mpi_agree(st);
+    hn_status root;
+    hn_status all = hn_grid_mpi_agree(st, &root);
     if (all != HN_OK) {
         int rc = st != HN_OK ? hn_arg_exit_code(st) : hn_arg_exit_code(all);
         if (st != HN_OK && rank == 0) hn_arg_report(cmd);
-        else if (st != HN_OK)
+        else if (st != HN_OK && root == HN_OK) /* else rank 0 said it */
             fprintf(stderr, "hetnas grid (rank %d): %s\n", rank, hn_error_msg());
         else if (rank == 0)
             fprintf(stderr, "hetnas grid: another rank could not plan the grid "
@@ -250,7 +251,7 @@ int hn_cmd_grid(int argc, char **argv) {
     hn_rundir *rd = NULL;
     hn_grid_log *log = NULL;
     if (rank == 0) st = open_run(g, dir, resume, argc, argv, size, &rd, &log);
-    all = hn_grid_mpi_agree(st);
+    all = hn_grid_mpi_agree(st, NULL);
     if (all != HN_OK) {
         int rc = rank == 0 ? hn_arg_fail(cmd, st) : hn_arg_exit_code(all);
         hn_grid_free(g);

@@ -186,12 +186,15 @@ static bool mpi_active(int *rank, int *size) {
 #endif
 }
 
-hn_status hn_grid_mpi_agree(hn_status mine) {
+hn_status hn_grid_mpi_agree(hn_status mine, hn_status *root) {
+    if (root) *root = mine;
 #ifdef HN_HAVE_MPI
     int rank, size;
     if (!mpi_active(&rank, &size)) return mine;
-    int in = (int)mine, worst;
+    int in = (int)mine, worst, r0 = (int)mine;
     MPI_Allreduce(&in, &worst, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Bcast(&r0, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (root) *root = (hn_status)r0;
     if (worst != HN_OK && mine == HN_OK)
         return hn_fail((hn_status)worst, "another rank failed (see rank 0)");
     return (hn_status)worst;

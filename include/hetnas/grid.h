@@ -141,9 +141,10 @@ typedef struct hn_grid_exec_stats {
 bool hn_grid_mpi_launched(void);
 hn_status hn_grid_mpi_init(int *argc, char ***argv, int *rank, int *size);
 void hn_grid_mpi_finalize(void);
-/* Collective over all ranks: every rank passes its status, all get the
- * first failure (rank 0's message is the one printed). */
-hn_status hn_grid_mpi_agree(hn_status mine);
+/* Collective over all ranks: every rank passes its status and gets the
+ * worst one; *root (may be NULL) gets rank 0's, so that a worker only
+ * speaks up when rank 0 had nothing to say.  Without MPI: mine. */
+hn_status hn_grid_mpi_agree(hn_status mine, hn_status *root);
 
 /* Runs every job the log does not hold.  Serial without MPI; under MPI
  * rank 0 (log != NULL) hands jobs out on request and is the only writer,
