@@ -190,7 +190,7 @@ static hn_status plan_quant(hn_grid *g) {
     for (int i = 0; i < e->grid.n_splits; i++) {
         char src[HN_EXP_PATH + 64], label[128];
         snprintf(src, sizeof src, "%s:%d: grid.quant.splits[%d]",
-                 e->grid.where, e->grid.split_line[i], i);
+                 e->grid.splits_from, e->grid.split_line[i], i);
         const int *s = e->grid.splits[i];
         int sum = 0, nz = 0;
         size_t ll = 0;
@@ -220,7 +220,7 @@ static hn_status plan_quant(hn_grid *g) {
     for (int i = 0; i < e->grid.n_files; i++) {
         char src[HN_EXP_PATH + 64];
         snprintf(src, sizeof src, "%s:%d: grid.quant.files[%d]",
-                 e->grid.where, e->grid.file_line[i], i);
+                 e->grid.files_from, e->grid.file_line[i], i);
         hn_config *c;
         hn_status st = hn_config_load(e->grid.files[i], a, &c);
         if (st != HN_OK)
@@ -273,7 +273,7 @@ static hn_status plan_prune(hn_grid *g) {
     for (int i = 0; st == HN_OK && i < e->grid.n_widths; i++) {
         char src[HN_EXP_PATH + 64], label[128];
         snprintf(src, sizeof src, "%s:%d: grid.prune.widths[%d]",
-                 e->grid.where, e->grid.width_line[i], i);
+                 e->grid.widths_from, e->grid.width_line[i], i);
         const int *w = e->grid.widths[i];
         snprintf(label, sizeof label, "%d/%d/%d", w[0], w[1], w[2]);
         for (int s = 0; s < 3 && st == HN_OK; s++)

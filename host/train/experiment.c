@@ -673,8 +673,8 @@ static hn_status get_slim_widths(const ctx *c, hn_experiment *e) {
 
 /* ---- grid lists ---------------------------------------------------------- */
 
-static void grid_where(const hn_doc *d, hn_experiment *e) {
-    snprintf(e->grid.where, sizeof e->grid.where, "%s", hn_doc_name(d));
+static void grid_where(const hn_doc *d, char *where) {
+    snprintf(where, HN_EXP_PATH, "%s", hn_doc_name(d));
 }
 
 static hn_status get_grid_ops(const ctx *c, hn_experiment *e) {
@@ -710,7 +710,7 @@ static hn_status get_grid_splits(const ctx *c, hn_experiment *e) {
     const hn_doc *d;
     const hn_node *n = lookup(c, "grid.quant.splits", &d);
     if (!n || hn_node_len(n) == 0) return HN_OK;
-    grid_where(d, e);
+    grid_where(d, e->grid.splits_from);
     if (!e->grid.n_ops)
         return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.splits: needs "
                        "grid.quant.ops (the op of each count)", hn_doc_name(d),
@@ -753,7 +753,7 @@ static hn_status get_grid_files(const ctx *c, hn_experiment *e) {
     const hn_doc *d;
     const hn_node *n = lookup(c, "grid.quant.files", &d);
     if (!n) return HN_OK;
-    grid_where(d, e);
+    grid_where(d, e->grid.files_from);
     if (hn_node_len(n) > HN_EXP_MAX_GRID_FILES)
         return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.files: at most %d",
                        hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_GRID_FILES);
@@ -791,7 +791,7 @@ static hn_status get_grid_widths(const ctx *c, hn_experiment *e) {
     const hn_doc *d;
     const hn_node *n = lookup(c, "grid.prune.widths", &d);
     if (!n) return HN_OK;
-    grid_where(d, e);
+    grid_where(d, e->grid.widths_from);
     if (hn_node_len(n) > HN_EXP_MAX_GRID)
         return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.prune.widths: at most %d",
                        hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_GRID);

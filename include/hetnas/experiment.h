@@ -148,7 +148,9 @@ typedef struct hn_experiment {
         int widths[HN_EXP_MAX_GRID][3];
         int width_line[HN_EXP_MAX_GRID];
         int n_widths;
-        char where[HN_EXP_PATH]; /* file (or --set) the grid lists came from */
+        /* the file (or --set) each list came from, for messages */
+        char splits_from[HN_EXP_PATH], files_from[HN_EXP_PATH],
+            widths_from[HN_EXP_PATH];
     } grid;
 } hn_experiment;
 
