@@ -18,6 +18,7 @@ int hn_cmd_train(int argc, char **argv);
 int hn_cmd_eval(int argc, char **argv);
 int hn_cmd_import(int argc, char **argv);
 int hn_cmd_search(int argc, char **argv);
+int hn_cmd_grid(int argc, char **argv);
 /* `hetnas hw run|report`: cmd_hw.c dispatches; report is cmd_hw_report.c. */
 int hn_cmd_hw(int argc, char **argv);
 int hn_cmd_hw_report(int argc, char **argv);

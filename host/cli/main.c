@@ -14,6 +14,7 @@ static const hn_cmd k_cmds[] = {
     {"bops", hn_cmd_bops, "MACs and BOPs of a network configuration"},
     {"train", hn_cmd_train, "train an experiment (YAML) into a run directory"},
     {"eval", hn_cmd_eval, "accuracy of a checkpoint on the val or test split"},
+    {"grid", hn_cmd_grid, "grid study: configurations x seeds, statistics (MPI)"},
     {"import", hn_cmd_import, "import a PyTorch ResNet state_dict (safetensors)"},
     {"search", hn_cmd_search, "search per-filter bit widths under a complexity target"},
     {"hw", hn_cmd_hw, "run a conv job on the hardware models; hardware cost report"},

@@ -92,6 +92,14 @@ static hn_status get_search_ops(const ctx *c, hn_experiment *e);
 static hn_status get_search_target(const ctx *c, hn_experiment *e);
 static void json_search_ops(hn_jw *w, const hn_experiment *e);
 static void json_search_target(hn_jw *w, const hn_experiment *e);
+static hn_status get_grid_ops(const ctx *c, hn_experiment *e);
+static hn_status get_grid_splits(const ctx *c, hn_experiment *e);
+static hn_status get_grid_files(const ctx *c, hn_experiment *e);
+static hn_status get_grid_widths(const ctx *c, hn_experiment *e);
+static void json_grid_ops(hn_jw *w, const hn_experiment *e);
+static void json_grid_splits(hn_jw *w, const hn_experiment *e);
+static void json_grid_files(hn_jw *w, const hn_experiment *e);
+static void json_grid_widths(hn_jw *w, const hn_experiment *e);
 
 /* Order: the order of extraction and of the JSON echo.  Defaults and
  * ranges here are the documented ones (docs/experiment.md). */
@@ -112,6 +120,7 @@ static const key k_keys[] = {
     KSTR("data.dir", data.dir, ""),
     KDBL("data.val_fraction", data.val_fraction, 0.1, 0, 0.9),
     KINT("data.val_size", data.val_size, 0, 0, 1e8),
+    KU64("data.split_seed", data.split_seed, 0, 0, 1e18),
     KINT("data.batch_size", data.batch_size, 128, 1, 65536),
     KINT("data.eval_batch_size", data.eval_batch_size, 512, 1, 65536),
     KBOOL("data.normalize", data.normalize, 1),
@@ -182,6 +191,14 @@ static const key k_keys[] = {
     KINT("search.final_samples", search.final_samples, 5, 0, 1000),
     KINT("search.final_epochs", search.final_epochs, 1, 0, 100000),
     KBOOL("search.final_homogeneous", search.final_homogeneous, 1),
+    /* hetnas grid (docs/study.md); ignored by hetnas train */
+    KINT("grid.repeats", grid.repeats, 3, 1, 10000),
+    KDBL("grid.alpha", grid.alpha, 0.05, 1e-12, 0.5),
+    KDBL("grid.level", grid.level, 0.6827, 0.01, 0.999999),
+    KSPEC("grid.quant.ops", HN_FIELD_SEQ, get_grid_ops, json_grid_ops),
+    KSPEC("grid.quant.splits", HN_FIELD_SEQ, get_grid_splits, json_grid_splits),
+    KSPEC("grid.quant.files", HN_FIELD_SEQ, get_grid_files, json_grid_files),
+    KSPEC("grid.prune.widths", HN_FIELD_SEQ, get_grid_widths, json_grid_widths),
 };
 
 #define N_KEYS (sizeof k_keys / sizeof k_keys[0])
@@ -746,6 +763,155 @@ static void json_search_target(hn_jw *w, const hn_experiment *e) {
     hn_jw_arr_end(w);
 }
 
+/* ---- grid lists ---------------------------------------------------------- */
+
+static void grid_where(const hn_doc *d, char *where) {
+    snprintf(where, HN_EXP_PATH, "%s", hn_doc_name(d));
+}
+
+static hn_status get_grid_ops(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "grid.quant.ops", &d);
+    if (!n || hn_node_len(n) == 0) return HN_OK; /* [] = none (the echo) */
+    if (hn_node_len(n) > HN_MAX_OPS)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.ops: 1..%d ops "
+                       "[b_w, b_a]", hn_doc_name(d), hn_node_line(n), HN_MAX_OPS);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[64];
+        int64_t b[2];
+        size_t k;
+        snprintf(what, sizeof what, "grid.quant.ops[%zu]", i);
+        const hn_node *it = hn_node_at(n, i);
+        HN_TRY(hn_node_as_int_array(d, it, what, 1, HN_BITS_MAX, b, 2, &k));
+        if (k != 2)
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: an op is [b_w, b_a]",
+                           hn_doc_name(d), hn_node_line(it), what);
+        e->grid.ops[i] = (hn_op){(int)b[0], (int)b[1]};
+        for (size_t j = 0; j < i; j++)
+            if (e->grid.ops[j].wbits == b[0] && e->grid.ops[j].abits == b[1])
+                return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: [%d, %d] repeats "
+                               "grid.quant.ops[%zu]", hn_doc_name(d),
+                               hn_node_line(it), what, (int)b[0], (int)b[1], j);
+    }
+    e->grid.n_ops = (int)hn_node_len(n);
+    return HN_OK;
+}
+
+/* Runs after grid.quant.ops (table order). */
+static hn_status get_grid_splits(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "grid.quant.splits", &d);
+    if (!n || hn_node_len(n) == 0) return HN_OK;
+    grid_where(d, e->grid.splits_from);
+    if (!e->grid.n_ops)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.splits: needs "
+                       "grid.quant.ops (the op of each count)", hn_doc_name(d),
+                       hn_node_line(n));
+    if (hn_node_len(n) > HN_EXP_MAX_GRID)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.splits: at most %d",
+                       hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_GRID);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[64];
+        int64_t v[HN_MAX_OPS];
+        size_t k;
+        snprintf(what, sizeof what, "grid.quant.splits[%zu]", i);
+        const hn_node *it = hn_node_at(n, i);
+        HN_TRY(hn_node_as_int_array(d, it, what, 0, 1 << 20, v, HN_MAX_OPS, &k));
+        int line = hn_node_line(it);
+        if ((int)k != e->grid.n_ops)
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: %zu counts, but "
+                           "grid.quant.ops has %d ops", hn_doc_name(d), line,
+                           what, k, e->grid.n_ops);
+        int64_t sum = 0;
+        for (size_t t = 0; t < k; t++) sum += v[t];
+        if (sum == 0)
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: every count is 0",
+                           hn_doc_name(d), line, what);
+        for (size_t t = 0; t < k; t++) e->grid.splits[i][t] = (int)v[t];
+        for (size_t j = 0; j < i; j++)
+            if (!memcmp(e->grid.splits[j], e->grid.splits[i],
+                        k * sizeof(int)))
+                return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: duplicate of "
+                               "grid.quant.splits[%zu] (line %d)",
+                               hn_doc_name(d), line, what, j,
+                               e->grid.split_line[j]);
+        e->grid.split_line[i] = line;
+    }
+    e->grid.n_splits = (int)hn_node_len(n);
+    return HN_OK;
+}
+
+static hn_status get_grid_files(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "grid.quant.files", &d);
+    if (!n) return HN_OK;
+    grid_where(d, e->grid.files_from);
+    if (hn_node_len(n) > HN_EXP_MAX_GRID_FILES)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.quant.files: at most %d",
+                       hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_GRID_FILES);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[64];
+        const char *s;
+        snprintf(what, sizeof what, "grid.quant.files[%zu]", i);
+        const hn_node *it = hn_node_at(n, i);
+        HN_TRY(hn_node_as_str(d, it, what, &s));
+        int line = hn_node_line(it);
+        char p[HN_EXP_PATH];
+        if (strlen(s) + strlen(e->source) + 2 > sizeof p)
+            return hn_fail(HN_ERR_RANGE, "%s:%d: %s: path too long",
+                           hn_doc_name(d), line, what);
+        resolve_path(c, d, e, s, p, sizeof p);
+        struct stat st;
+        if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            return hn_fail(HN_ERR_IO, "%s:%d: %s: configuration file '%s' not "
+                           "found (looked for %s)", hn_doc_name(d), line, what,
+                           s, p);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(e->grid.files[j], p))
+                return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: duplicate of "
+                               "grid.quant.files[%zu] (line %d)",
+                               hn_doc_name(d), line, what, j,
+                               e->grid.file_line[j]);
+        snprintf(e->grid.files[i], sizeof e->grid.files[i], "%s", p);
+        e->grid.file_line[i] = line;
+    }
+    e->grid.n_files = (int)hn_node_len(n);
+    return HN_OK;
+}
+
+static hn_status get_grid_widths(const ctx *c, hn_experiment *e) {
+    const hn_doc *d;
+    const hn_node *n = lookup(c, "grid.prune.widths", &d);
+    if (!n) return HN_OK;
+    grid_where(d, e->grid.widths_from);
+    if (hn_node_len(n) > HN_EXP_MAX_GRID)
+        return hn_fail(HN_ERR_SCHEMA, "%s:%d: grid.prune.widths: at most %d",
+                       hn_doc_name(d), hn_node_line(n), HN_EXP_MAX_GRID);
+    for (size_t i = 0; i < hn_node_len(n); i++) {
+        char what[64];
+        int64_t v[3];
+        size_t k;
+        snprintf(what, sizeof what, "grid.prune.widths[%zu]", i);
+        const hn_node *it = hn_node_at(n, i);
+        HN_TRY(hn_node_as_int_array(d, it, what, 1, 1 << 20, v, 3, &k));
+        int line = hn_node_line(it);
+        if (k != 3)
+            return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: a triplet of active "
+                           "filters per stage, e.g. [8, 16, 32]",
+                           hn_doc_name(d), line, what);
+        for (int t = 0; t < 3; t++) e->grid.widths[i][t] = (int)v[t];
+        for (size_t j = 0; j < i; j++)
+            if (!memcmp(e->grid.widths[j], e->grid.widths[i], sizeof e->grid.widths[i]))
+                return hn_fail(HN_ERR_SCHEMA, "%s:%d: %s: duplicate of "
+                               "grid.prune.widths[%zu] (line %d)",
+                               hn_doc_name(d), line, what, j,
+                               e->grid.width_line[j]);
+        e->grid.width_line[i] = line;
+    }
+    e->grid.n_widths = (int)hn_node_len(n);
+    return HN_OK;
+}
+
 /* Rules that relate keys to each other (after every key is read). */
 static hn_status check_relations(const ctx *c, hn_experiment *e) {
     if (!strcmp(e->data.dir, "null") || !strcmp(e->data.dir, "~")) e->data.dir[0] = 0;
@@ -955,6 +1121,43 @@ static void json_milestones(hn_jw *w, const hn_experiment *e) {
 static void json_slim_widths(hn_jw *w, const hn_experiment *e) {
     hn_jw_arr_begin(w);
     for (int i = 0; i < e->slim.n_widths; i++) hn_jw_double(w, e->slim.widths[i]);
+    hn_jw_arr_end(w);
+}
+
+static void json_grid_ops(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < e->grid.n_ops; i++) {
+        hn_jw_arr_begin(w);
+        hn_jw_int(w, e->grid.ops[i].wbits);
+        hn_jw_int(w, e->grid.ops[i].abits);
+        hn_jw_arr_end(w);
+    }
+    hn_jw_arr_end(w);
+}
+
+static void json_grid_splits(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < e->grid.n_splits; i++) {
+        hn_jw_arr_begin(w);
+        for (int t = 0; t < e->grid.n_ops; t++) hn_jw_int(w, e->grid.splits[i][t]);
+        hn_jw_arr_end(w);
+    }
+    hn_jw_arr_end(w);
+}
+
+static void json_grid_files(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < e->grid.n_files; i++) hn_jw_str(w, e->grid.files[i]);
+    hn_jw_arr_end(w);
+}
+
+static void json_grid_widths(hn_jw *w, const hn_experiment *e) {
+    hn_jw_arr_begin(w);
+    for (int i = 0; i < e->grid.n_widths; i++) {
+        hn_jw_arr_begin(w);
+        for (int t = 0; t < 3; t++) hn_jw_int(w, e->grid.widths[i][t]);
+        hn_jw_arr_end(w);
+    }
     hn_jw_arr_end(w);
 }
 

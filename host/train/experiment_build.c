@@ -53,6 +53,10 @@ hn_status hn_experiment_make_config(const hn_experiment *e, const hn_arch *a,
     return s;
 }
 
+uint64_t hn_experiment_split_seed(const hn_experiment *e) {
+    return e->data.split_seed ? e->data.split_seed : e->seed;
+}
+
 void hn_exp_data_free(hn_exp_data *d) {
     if (!d) return;
     hn_dataset_free(d->train);
@@ -77,7 +81,8 @@ hn_status hn_experiment_load_data(const hn_experiment *e, hn_exp_data *out) {
                     hn_dataset_w(out->train));
     if (s == HN_OK)
         s = hn_split_make(hn_dataset_n(out->train), e->data.val_fraction,
-                          e->data.val_size, e->seed, &out->split);
+                          e->data.val_size, hn_experiment_split_seed(e),
+                          &out->split);
     if (s == HN_OK) {
         if (e->data.normalize)
             s = hn_norm_compute(out->train, out->split.train, out->split.n_train,

@@ -93,8 +93,8 @@ static hn_status build_common(trainer *t, const hn_experiment *e) {
     HN_TRY(hn_dataset_load(e->data.name, e->data.dir, HN_DATA_TRAIN,
                            &d->train));
     int n = hn_dataset_n(d->train);
-    HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size, e->seed,
-                         &d->split));
+    HN_TRY(hn_split_make(n, e->data.val_fraction, e->data.val_size,
+                         hn_experiment_split_seed(e), &d->split));
     if (d->split.n_val == 0)
         return hn_fail(HN_ERR_INVAL, "%s: data.val_fraction/val_size leave no "
                        "validation samples; the test set is never used for "

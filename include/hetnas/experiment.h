@@ -27,6 +27,8 @@ extern "C" {
 #define HN_EXP_PATH 1024
 #define HN_EXP_MAX_MILESTONES 16
 #define HN_EXP_MAX_SLIM 8
+#define HN_EXP_MAX_GRID 64       /* configurations per grid family */
+#define HN_EXP_MAX_GRID_FILES 32 /* explicit configuration files */
 
 typedef enum hn_exp_config_kind {
     HN_EXP_CONFIG_FP32 = 0,        /* config: fp32 (no quantization) */
@@ -59,6 +61,8 @@ typedef struct hn_experiment {
         char dir[HN_EXP_PATH]; /* "" = default location */
         double val_fraction;   /* held-out share of the training set, 0.1 */
         int val_size;          /* > 0: exact validation size (wins) */
+        uint64_t split_seed;   /* seed of the train/val split; 0 = `seed`
+                                  (a grid fixes it across its jobs) */
         int batch_size;        /* 128 */
         int eval_batch_size;   /* 512 */
         bool normalize;        /* dataset mean/std over the train split: true */
@@ -152,6 +156,32 @@ typedef struct hn_experiment {
         int final_epochs;        /* fine-tune epochs of each final configuration, 1 */
         bool final_homogeneous;  /* also each op as a homogeneous configuration, true */
     } search;
+
+    /* `hetnas grid` (docs/study.md): configurations x repeats trained
+     * independently.  Entries remember their line for messages ("where":
+     * the file or --set they came from). */
+    struct {
+        int repeats;       /* trainings per configuration, 3 */
+        double alpha;      /* Holm-corrected significance level, 0.05 */
+        double level;      /* confidence level of the error bars, 0.6827 */
+        /* quantization: layer configurations applied to every layer */
+        hn_op ops[HN_MAX_OPS]; /* grid.quant.ops */
+        int n_ops;
+        int splits[HN_EXP_MAX_GRID][HN_MAX_OPS]; /* filters per op of the
+                                                    stem, scaled per layer */
+        int split_line[HN_EXP_MAX_GRID];
+        int n_splits;
+        char files[HN_EXP_MAX_GRID_FILES][HN_EXP_PATH]; /* resolved paths */
+        int file_line[HN_EXP_MAX_GRID_FILES];
+        int n_files;
+        /* pruning: active filters per stage (stem with stage 1) */
+        int widths[HN_EXP_MAX_GRID][3];
+        int width_line[HN_EXP_MAX_GRID];
+        int n_widths;
+        /* the file (or --set) each list came from, for messages */
+        char splits_from[HN_EXP_PATH], files_from[HN_EXP_PATH],
+            widths_from[HN_EXP_PATH];
+    } grid;
 } hn_experiment;
 
 /* All defaults (name "experiment"). */
@@ -192,6 +222,8 @@ typedef struct hn_exp_data {
 } hn_exp_data;
 
 hn_status hn_experiment_load_data(const hn_experiment *e, hn_exp_data *out);
+/* The seed of the train/validation split: data.split_seed, else seed. */
+uint64_t hn_experiment_split_seed(const hn_experiment *e);
 void hn_exp_data_free(hn_exp_data *d);
 /* Training batches: shuffled per epoch, augmented, data.batch_size, seeded
  * with the experiment's seed. */
