@@ -69,7 +69,7 @@ int hn_cmd_search(int argc, char **argv) {
         free(r);
         return rc;
     }
-    if (!o.quiet) {
+    if (!o.quiet && r->mpi_rank == 0) {
         printf("search %s: %d iterations, %.1f s\n", r->run_dir, r->iterations,
                r->seconds);
         printf("%-12s %12s %8s %7s %9s %7s  %s\n", "config", "cost", "x target",

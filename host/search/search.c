@@ -36,6 +36,7 @@
 #include "hetnas/rng.h"
 #include "hetnas/session.h"
 #include "hetnas/threads.h"
+#include "search/prune.h"
 
 hn_search_opts hn_search_opts_default(void) {
     hn_search_opts o;
@@ -67,9 +68,8 @@ static hn_status key_err(const hn_experiment *e, const char *key) {
 static hn_status parse_names(const hn_experiment *e, parsed *p) {
     const char *src = e->source[0] ? e->source : "experiment";
     if (strcmp(e->search.algorithm, "c1"))
-        return hn_fail(HN_ERR_UNSUPPORTED, "%s: search.algorithm: '%s': only c1 "
-                       "(the quantization search, Algorithm C.1) is implemented; "
-                       "c2-c5 (pruning searches) are not yet", src,
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.algorithm: '%s' is not one of "
+                       "c1 (quantization) | c2 | c3 | c4 | c5 (pruning)", src,
                        e->search.algorithm);
     if (hn_dist_kind_parse(e->search.distribution, &p->kind) != HN_OK)
         return key_err(e, "search.distribution");
@@ -108,6 +108,7 @@ static hn_status parse_names(const hn_experiment *e, parsed *p) {
 }
 
 hn_status hn_search_validate(const hn_experiment *e) {
+    if (hn_prune_is(e)) return hn_prune_validate(e);
     parsed p;
     return parse_names(e, &p);
 }
@@ -749,6 +750,7 @@ static hn_status open_csvs(search *q) {
 
 hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
                         hn_search_result *r) {
+    if (hn_prune_is(e)) return hn_prune_run(e, o, r);
     memset(r, 0, sizeof *r);
     double t0 = hn_now();
     hn_threads_apply(e->train.threads);

@@ -48,6 +48,8 @@ typedef struct hn_search_result {
     double target_cost;
     int iterations;       /* completed outer iterations */
     double seconds;       /* wall time of this invocation */
+    int mpi_rank;         /* > 0: an MPI worker rank of a pruning search; it
+                             wrote nothing and found holds nothing */
     int n_found;
     hn_search_found found[HN_SEARCH_MAX_FOUND];
 } hn_search_result;
