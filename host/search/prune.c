@@ -44,6 +44,7 @@
 #include "hetnas/session.h"
 #include "hetnas/threads.h"
 #include "search/par.h"
+#include "search/search_common.h"
 
 #define FP_OP ((hn_op){HN_BITS_FP, HN_BITS_FP})
 #define MAX_PTS 64
@@ -320,30 +321,10 @@ static hn_status set_recal(const prune *q, hn_model *m) {
 /* Seeded split of the training split (c2), as C.1 does. */
 static hn_status split_train(prune *q) {
     const hn_split *sp = &q->data.split;
-    int n = sp->n_train;
     q->dw = q->data;
     if (q->p.alg != 2) return HN_OK; /* c3-c5: T for weights and alphas */
-    int na = (int)lround(q->e->search.alpha_fraction * n);
-    if (na < 1 || n - na < 1)
-        return hn_fail(HN_ERR_RANGE, "search.alpha_fraction: %g of %d training "
-                       "samples leaves an empty T_alpha or T_omega",
-                       q->e->search.alpha_fraction, n);
-    int *perm = malloc(sizeof(int) * (size_t)n);
-    q->omega = malloc(sizeof(int) * (size_t)(n - na));
-    q->alpha_idx = malloc(sizeof(int) * (size_t)na);
-    if (!perm || !q->omega || !q->alpha_idx) {
-        free(perm);
-        return hn_fail(HN_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < n; i++) perm[i] = sp->train[i];
-    hn_rng r;
-    hn_rng_seed(&r, q->e->seed, 0x5ea4c4);
-    hn_rng_shuffle(&r, perm, (size_t)n);
-    memcpy(q->alpha_idx, perm, sizeof(int) * (size_t)na);
-    memcpy(q->omega, perm + na, sizeof(int) * (size_t)(n - na));
-    free(perm);
-    q->n_alpha = na;
-    q->n_omega = n - na;
+    HN_TRY(hn_search_split(q->e, sp, &q->omega, &q->n_omega, &q->alpha_idx,
+                           &q->n_alpha));
     q->dw.split.train = q->omega;
     q->dw.split.n_train = q->n_omega;
     return HN_OK;
@@ -698,15 +679,8 @@ static hn_status alpha_step(prune *q) {
     }
     hn_estimator_stats stt;
     HN_TRY(hn_estimator_grad(q->est, q->S, P, q->loss, q->score, q->grad, &stt));
-    double nrm = 0;
-    for (int i = 0; i < P; i++) nrm += q->grad[i] * q->grad[i];
-    nrm = sqrt(nrm);
-    double clip = e->search.alpha_grad_clip;
-    double sc = clip > 0 && nrm > clip ? clip / nrm : 1.0;
-    for (int i = 0; i < P; i++) {
-        q->vel[i] = e->search.alpha_momentum * q->vel[i] + sc * q->grad[i];
-        q->alpha[i] -= q->alpha_lr * q->vel[i];
-    }
+    hn_search_alpha_sgd(P, q->alpha, q->vel, q->grad, q->alpha_lr,
+                        e->search.alpha_momentum, e->search.alpha_grad_clip);
     HN_TRY(hn_dist_set_alpha(q->dist, P, q->alpha));
     int *ew = malloc(sizeof(int) * (size_t)q->L);
     if (!ew) return hn_fail(HN_ERR_NOMEM, "out of memory");
@@ -1081,18 +1055,7 @@ static hn_status finish(prune *q, hn_search_result *r) {
     free(w);
     hn_csv_close(csv);
     if (st != HN_OK) return st;
-    char path[1200];
-    HN_TRY(hn_rundir_file(q->rd, "found.csv", path, sizeof path));
-    hn_csv_table t;
-    HN_TRY(hn_csv_read(path, &t));
-    int cv = hn_csv_table_col(&t, "val_acc"), ct = hn_csv_table_col(&t, "test_acc");
-    for (int i = 0; i < r->n_found && i < t.n_rows; i++) {
-        r->found[i].val_acc = atof(t.cells[i * t.n_cols + cv]);
-        r->found[i].test_acc = atof(t.cells[i * t.n_cols + ct]);
-    }
-    hn_csv_table_free(&t);
-    hn_search_homogeneous_line(r);
-    return HN_OK;
+    return hn_search_found_readback(q->rd, r);
 }
 
 /* ---- the run ---------------------------------------------------------------------- */
@@ -1117,60 +1080,16 @@ static hn_status open_csvs(prune *q) {
     return HN_OK;
 }
 
-static hn_status write_results(prune *q, const hn_search_result *r) {
-    hn_jw *w = hn_jw_new(0);
-    if (!w) return hn_fail(HN_ERR_NOMEM, "out of memory");
-    hn_jw_arr_begin(w);
-    for (int i = 0; i < r->n_found; i++) {
-        const hn_search_found *f = &r->found[i];
-        hn_jw_obj_begin(w);
-        hn_jw_key(w, "name");
-        hn_jw_str(w, f->name);
-        hn_jw_key(w, "cost");
-        hn_jw_double(w, f->cost);
-        hn_jw_key(w, "cost_ratio");
-        hn_jw_double(w, f->cost_ratio);
-        hn_jw_key(w, "val_acc");
-        hn_jw_double(w, f->val_acc);
-        hn_jw_key(w, "test_acc");
-        hn_jw_double(w, f->test_acc);
-        hn_jw_obj_end(w);
-    }
-    hn_jw_arr_end(w);
-    hn_status st = hn_jw_status(w);
-    if (st == HN_OK) st = hn_rundir_manifest_set(q->rd, "results", hn_jw_data(w, NULL));
-    hn_jw_free(w);
-    return st;
-}
-
 /* Rank 0 opens (or resumes) the run directory and tells the others which
  * checkpoint to start from. */
 static hn_status open_run(prune *q, const hn_search_opts *o, const char *dir,
                           char *latest, size_t cap) {
-    const hn_experiment *e = q->e;
     int latest_it = -1;
     latest[0] = 0;
     hn_status st = HN_OK;
     if (q->par.rank == 0) {
-        st = hn_rundir_open(dir, o->mode, &q->rd);
-        char *exp_json = NULL;
-        if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
-        if (st == HN_OK && hn_rundir_resumed(q->rd))
-            st = hn_rundir_check_experiment(q->rd, exp_json);
-        if (st == HN_OK && hn_rundir_resumed(q->rd))
-            st = hn_rundir_latest_ckpt(q->rd, hn_ckpt_check, NULL, latest, cap,
-                                       &latest_it);
-        if (st == HN_OK) {
-            hn_run_info info = {.argc = o->argc, .argv = o->argv,
-                                .experiment_json = exp_json, .seed = e->seed};
-            st = hn_rundir_start(q->rd, &info);
-        } else if (q->rd) {
-            hn_rundir_free(q->rd);
-            q->rd = NULL;
-        }
-        free(exp_json);
+        st = hn_search_rundir_begin(q->e, o, dir, &q->rd, latest, cap, &latest_it);
         if (st == HN_OK) st = open_csvs(q);
-        if (latest_it < 0) latest[0] = 0;
     }
     HN_TRY(hn_par_bcast_status(&q->par, st));
     return hn_par_bcast_bytes(&q->par, latest, cap);
@@ -1235,18 +1154,9 @@ hn_status hn_prune_run(const hn_experiment *e, const hn_search_opts *o,
     r->target_cost = q.closs.target;
     if (q.par.rank == 0) {
         if (st == HN_OK) st = finish(&q, r);
-        if (st == HN_OK) st = write_results(&q, r);
+        if (st == HN_OK) st = hn_search_manifest_results(q.rd, r);
         if (q.rd) {
-            if (st == HN_OK) {
-                hn_rundir_finish(q.rd, "finished");
-            } else {
-                char saved[1024], msg[1100];
-                snprintf(saved, sizeof saved, "%s", hn_error_msg());
-                snprintf(msg, sizeof msg, "failed: %s", saved);
-                hn_status keep = st;
-                hn_rundir_finish(q.rd, msg);
-                hn_fail(keep, "%s", saved);
-            }
+            hn_search_rundir_end(q.rd, st);
             hn_rundir_free(q.rd);
         }
     }

@@ -2,9 +2,11 @@
  * distribution over per-filter op assignments (dist.h), trained by the
  * score-function estimator (estimator.h) on the loss
  * L(a) = CE(a) + lambda * sigma(cost(a) / cost(target)) (closs.h), while the
- * shared weights are trained on configurations sampled per batch.  A client
- * of the training session (session.h), like `hetnas train`.  docs/search.md
- * describes the algorithm, the files of a search run and --resume. */
+ * shared weights are trained on configurations sampled per batch.  The
+ * pruning searches of section 4 (Algorithms C.2-C.5: binomial widths, MACs)
+ * run through the same two calls.  A client of the training session
+ * (session.h), like `hetnas train`.  docs/search.md describes the
+ * algorithms, the files of a search run and --resume. */
 #ifndef HETNAS_SEARCH_H
 #define HETNAS_SEARCH_H
 
