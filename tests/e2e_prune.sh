@@ -2,8 +2,8 @@
 # End-to-end pruning searches (Algorithms C.2-C.5) on a tiny generated
 # MNIST-format dataset: each algorithm runs and writes its per-step logs and
 # the found configurations (expected, sampled, homogeneous widths) with
-# their MACs; a C.2 search killed after its first iteration checkpoint and
-# resumed ends bit-identical to an uninterrupted one; bad sections fail
+# their MACs; c2, c3 and c5 searches killed after their first iteration
+# checkpoint and resumed end bit-identical to uninterrupted ones; bad sections fail
 # before any training, naming the key.  $1 = hetnas binary, $2 = source dir.
 set -u
 HN="$1"; SRC="$2"
@@ -91,22 +91,32 @@ run c5file --set search.algorithm=c5 --set "search.interp_points=$tmp/points.csv
 [ ! -e "$tmp/c5file/interp_points.csv" ] && grep -q "nan" "$tmp/c5file/steps.csv" \
   && ok "c5: points from a file (nothing trained for them)" || bad "c5 points file"
 
-# Kill a C.2 search after the first iteration's checkpoint, then resume.
-"$HN" search "$tmp/exp.yaml" --out "$tmp/b" --no-progress >"$tmp/b.out" 2>&1 &
-bg=$!
-for _ in $(seq 1 1200); do
-  [ -e "$tmp/b/checkpoints/epoch_0000.safetensors" ] && break
-  kill -0 $bg 2>/dev/null || break
-  sleep 0.05
-done
-kill -9 $bg 2>/dev/null; wait $bg 2>/dev/null; bg=0
-if "$HN" search "$tmp/exp.yaml" --out "$tmp/b" --resume --no-progress >"$tmp/b2.out" 2>&1; then
-  ok "c2 resume finishes"; else bad "c2 resume finishes"; cat "$tmp/b2.out"; fi
-grep -q "resumed from" "$tmp/b2.out" && ok "c2 resumed from a checkpoint" || bad "c2 resumed from a checkpoint"
-for f in steps.csv alpha.csv found.csv found/expected.yaml; do
-  cmp -s "$tmp/c2/$f" "$tmp/b/$f" && ok "c2 killed + resumed == uninterrupted: $f" \
-    || { bad "c2 killed + resumed == uninterrupted: $f"; diff "$tmp/c2/$f" "$tmp/b/$f" | head -5; }
-done
+# Kill a search after the first iteration's checkpoint, then resume: the
+# same rows as the uninterrupted run (c2: the expected widths' BN set; c3:
+# an iteration without a weight phase on restored weights; c5: the
+# homogeneous points from the checkpoint).
+resume_check() { # reference run name, --set...
+  local ref="$1"; shift
+  local d="$tmp/r_$ref"
+  "$HN" search "$tmp/exp.yaml" --out "$d" --no-progress "$@" >"$d.out" 2>&1 &
+  bg=$!
+  for _ in $(seq 1 1200); do
+    [ -e "$d/checkpoints/epoch_0000.safetensors" ] && break
+    kill -0 $bg 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -9 $bg 2>/dev/null; wait $bg 2>/dev/null; bg=0
+  if "$HN" search "$tmp/exp.yaml" --out "$d" --resume --no-progress "$@" >"$d.2.out" 2>&1; then
+    ok "$ref resume finishes"; else bad "$ref resume finishes"; cat "$d.2.out"; fi
+  grep -q "resumed from" "$d.2.out" && ok "$ref resumed from a checkpoint" || bad "$ref resumed from a checkpoint"
+  for f in steps.csv alpha.csv found.csv found/expected.yaml; do
+    cmp -s "$tmp/$ref/$f" "$d/$f" && ok "$ref killed + resumed == uninterrupted: $f" \
+      || { bad "$ref killed + resumed == uninterrupted: $f"; diff "$tmp/$ref/$f" "$d/$f" | head -5; }
+  done
+}
+resume_check c2
+resume_check c3 --set search.algorithm=c3 --set search.reset_every=2
+resume_check c5 --set search.algorithm=c5 --set 'slim.widths=[0.5, 1.0]'
 
 # Bad sections fail before training (exit 2, no run directory), naming the key.
 expect_fail() { # name, key, --set...

@@ -17,6 +17,15 @@ static int launched(void) {
     return 0;
 }
 
+int hn_par_launched_size(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL};
+    for (int i = 0; vars[i]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atoi(v) > 1) return atoi(v);
+    }
+    return 1;
+}
+
 hn_status hn_par_init(hn_par *p) {
     memset(p, 0, sizeof *p);
     p->size = 1;
@@ -33,7 +42,7 @@ hn_status hn_par_init(hn_par *p) {
     MPI_Comm_size(MPI_COMM_WORLD, &p->size);
     return HN_OK;
 #else
-    if (getenv("OMPI_COMM_WORLD_SIZE") && atoi(getenv("OMPI_COMM_WORLD_SIZE")) > 1)
+    if (hn_par_launched_size() > 1)
         return hn_fail(HN_ERR_UNSUPPORTED, "started by mpirun, but this build "
                        "has no MPI (configure with HN_WITH_MPI=ON)");
     return HN_OK;

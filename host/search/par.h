@@ -17,6 +17,9 @@ typedef struct hn_par {
     int inited; /* MPI_Init was called here (finalize undoes it) */
 } hn_par;
 
+/* The number of processes an MPI launcher started (1 without one), from
+ * the environment, without joining the job. */
+int hn_par_launched_size(void);
 /* Joins the MPI job when the process was started by an MPI launcher. */
 hn_status hn_par_init(hn_par *p);
 void hn_par_finalize(hn_par *p);

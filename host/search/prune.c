@@ -170,6 +170,9 @@ static hn_status parse_names(const hn_experiment *e, names *p) {
         return hn_fail(HN_ERR_SCHEMA, "%s: search.samples: the leave-one-out "
                        "baseline needs at least 2 samples, got %d", src,
                        e->search.samples);
+    if (e->search.samples > 1024)
+        return hn_fail(HN_ERR_RANGE, "%s: search.samples: at most 1024 for the "
+                       "pruning searches, got %d", src, e->search.samples);
     if (p->alg == 2 && e->search.t_omega == 0 && e->init[0] == 0)
         return hn_fail(HN_ERR_SCHEMA, "%s: search.t_omega: 0 trains no weights, "
                        "which needs trained ones from `init`", src);
@@ -703,10 +706,7 @@ static void sample_all(prune *q) {
 
 static hn_status alpha_phase(prune *q) {
     const hn_experiment *e = q->e;
-    job jobs[1024];
-    if (q->S > 1024)
-        return hn_fail(HN_ERR_RANGE, "search.samples: at most 1024 for %s",
-                       e->search.algorithm);
+    job jobs[1024]; /* search.samples <= 1024 (parse_names) */
     char label[64];
     if (q->p.alg == 2) {
         /* per T_alpha batch: new samples, fine-tuned from the weights,

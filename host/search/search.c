@@ -36,6 +36,7 @@
 #include "hetnas/rng.h"
 #include "hetnas/session.h"
 #include "hetnas/threads.h"
+#include "search/par.h"
 #include "search/prune.h"
 #include "search/search_common.h"
 
@@ -713,6 +714,10 @@ hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
                         hn_search_result *r) {
     if (hn_prune_is(e)) return hn_prune_run(e, o, r);
     memset(r, 0, sizeof *r);
+    if (hn_par_launched_size() > 1) /* N copies would share one run directory */
+        return hn_fail(HN_ERR_UNSUPPORTED, "search.algorithm c1 runs in one "
+                       "process: start it without mpirun (%d processes)",
+                       hn_par_launched_size());
     double t0 = hn_now();
     hn_threads_apply(e->train.threads);
     char dir[1024];
