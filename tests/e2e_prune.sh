@@ -58,6 +58,7 @@ w = [e for e in ev if e["event"] == "weights_epoch"]
 if alg == "c2": assert len(w) == iters, w
 if alg == "c3": assert [e["iteration"] for e in w] == [0], w   # reset_every 2
 if alg in ("c4", "c5"): assert not w, w
+if alg == "c4": assert len(alpha[0]) == 4, alpha[0]   # step + 3 stages
 m = json.load(open(d + "/manifest.json"))
 assert len(m["results"]) == len(found)
 PYEOF
@@ -73,8 +74,8 @@ run c2
 check "$tmp/c2" c2 2 2 && ok "c2: logs, found configurations with MACs" || bad "c2 logs"
 run c3 --set search.algorithm=c3 --set search.reset_every=2
 check "$tmp/c3" c3 2 2 && ok "c3: weights reset once in 2 iterations, a step per batch" || bad "c3 logs"
-run c4 --set search.algorithm=c4
-check "$tmp/c4" c4 2 2 && ok "c4: samples from scratch" || bad "c4 logs"
+run c4 --set search.algorithm=c4 --set search.share=stage
+check "$tmp/c4" c4 2 2 && ok "c4: samples from scratch, per-stage widths" || bad "c4 logs"
 run c5 --set search.algorithm=c5 --set 'slim.widths=[0.5, 1.0]'
 check "$tmp/c5" c5 2 2 && ok "c5: interpolation loss" || bad "c5 logs"
 "$PY" - "$tmp/c5" <<'PYEOF' && ok "c5: homogeneous points trained first, expected CE logged" || bad "c5 points"

@@ -496,22 +496,39 @@ static hn_status job_score(prune *q, hn_model *m, const job *j, double *ce) {
     return HN_OK;
 }
 
+/* A session (seed `seed`, its experiment in *ew, which must outlive it)
+ * holding a copy of the shared weights in the state set_recal describes. */
+static hn_status shared_copy(prune *q, uint64_t seed, hn_experiment *ew,
+                             hn_session **out) {
+    *ew = q->ew;
+    ew->seed = seed;
+    HN_TRY(hn_session_new(ew, &q->dw, NULL, out));
+    hn_model *m = hn_session_model(*out);
+    hn_status st = set_recal(q, m);
+    if (st == HN_OK) copy_params(m, hn_session_model(q->s));
+    if (st != HN_OK) {
+        hn_session_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 /* A session of its own (the job's seed; its experiment in *ew, which must
  * outlive it), the configuration trained, then scored; `keep` (may be
  * NULL) receives the session instead of freeing it. */
 static hn_status run_job(prune *q, const job *j, double *ce, hn_experiment *ew,
                          hn_session **keep) {
-    *ew = q->ew;
-    ew->seed = j->seed;
     hn_session *ws = NULL;
     hn_config *c = NULL;
-    HN_TRY(hn_session_new(ew, &q->dw, NULL, &ws));
+    if (j->shared) {
+        HN_TRY(shared_copy(q, j->seed, ew, &ws));
+    } else {
+        *ew = q->ew;
+        ew->seed = j->seed;
+        HN_TRY(hn_session_new(ew, &q->dw, NULL, &ws));
+    }
     hn_model *m = hn_session_model(ws);
     hn_status st = widths_cfg(q, j->w, &c);
-    if (st == HN_OK && j->shared) {
-        st = set_recal(q, m);
-        if (st == HN_OK) copy_params(m, hn_session_model(q->s));
-    }
     if (st == HN_OK) st = hn_model_set_config(m, c);
     if (st == HN_OK) st = job_train(q, ws, ew, c, j->epochs);
     if (st == HN_OK) st = hn_model_set_config(m, c);
@@ -917,10 +934,19 @@ static hn_status log_iteration(prune *q, double seconds) {
     double cost = 0;
     hn_status st = cfg_macs(q, ec, &cost);
     hn_session_eval ev = {.acc = NAN};
-    if (st == HN_OK && q->p.alg <= 3) { /* shared weights to evaluate */
-        hn_session_eval_opts eo = hn_session_eval_opts_default(q->s);
-        eo.config = ec;
-        st = hn_session_evaluate(q->s, &eo, &ev);
+    if (st == HN_OK && q->p.alg <= 3) {
+        /* on a copy of the shared weights: evaluating other widths re-copies
+         * the model's recalibration BN set (gamma, beta too), which the
+         * next iteration's fine-tunes copy (c3 between resets) */
+        hn_experiment ew;
+        hn_session *es = NULL;
+        st = shared_copy(q, mix(q->e->seed, 0xe7a1, (uint64_t)q->iter, 0), &ew, &es);
+        if (st == HN_OK) {
+            hn_session_eval_opts eo = hn_session_eval_opts_default(es);
+            eo.config = ec;
+            st = hn_session_evaluate(es, &eo, &ev);
+        }
+        hn_session_free(es);
     }
     double p[256];
     if (st == HN_OK && q->P > 256) st = hn_fail(HN_ERR_RANGE, "too many groups");
