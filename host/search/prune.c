@@ -451,7 +451,7 @@ typedef struct job {
     int shared;       /* start from the shared weights (else from scratch) */
     int epochs;       /* training epochs */
     int ce_epoch;     /* score on alpha-loader batches [b0, b0 + nb) of it */
-    int b0, nb;
+    int b0, nb;       /* nb = 0: validation and test accuracy instead */
 } job;
 
 static hn_status job_train(prune *q, hn_session *ws, const hn_experiment *ew,
@@ -513,11 +513,11 @@ static hn_status shared_copy(prune *q, uint64_t seed, hn_experiment *ew,
     return st;
 }
 
-/* A session of its own (the job's seed; its experiment in *ew, which must
- * outlive it), the configuration trained, then scored; `keep` (may be
- * NULL) receives the session instead of freeing it. */
-static hn_status run_job(prune *q, const job *j, double *ce, hn_experiment *ew,
-                         hn_session **keep) {
+/* A session of its own (the job's seed), the configuration trained, then
+ * scored: out[nb] CEs, or with nb = 0 out[2] = validation and test accuracy
+ * (a found configuration; the test set once). */
+static hn_status run_job(prune *q, const job *j, double *out) {
+    hn_experiment ewj, *ew = &ewj; /* outlives the session */
     hn_session *ws = NULL;
     hn_config *c = NULL;
     if (j->shared) {
@@ -532,17 +532,25 @@ static hn_status run_job(prune *q, const job *j, double *ce, hn_experiment *ew,
     if (st == HN_OK) st = hn_model_set_config(m, c);
     if (st == HN_OK) st = job_train(q, ws, ew, c, j->epochs);
     if (st == HN_OK) st = hn_model_set_config(m, c);
-    if (st == HN_OK && j->nb > 0) st = job_score(q, m, j, ce);
-    hn_config_free(c);
-    if (keep && st == HN_OK) {
-        *keep = ws;
-        return st;
+    if (st == HN_OK && j->nb > 0) st = job_score(q, m, j, out);
+    if (st == HN_OK && j->nb == 0) {
+        hn_session_eval ev = {0}, et = {0};
+        hn_session_eval_opts eo = hn_session_eval_opts_default(ws);
+        eo.config = c;
+        eo.split = HN_SPLIT_VAL;
+        st = hn_session_evaluate(ws, &eo, &ev);
+        eo.split = HN_SPLIT_TEST;
+        if (st == HN_OK) st = hn_session_evaluate(ws, &eo, &et);
+        out[0] = ev.acc;
+        out[1] = et.acc;
     }
+    hn_config_free(c);
     hn_session_free(ws);
     return st;
 }
 
-/* n jobs, each scored on nb batches: ce (n, nb) on every rank. */
+/* n jobs, each giving nb values (its CEs, or 2 accuracies): ce (n, nb) on
+ * every rank. */
 static hn_status run_jobs(prune *q, int n, const job *jobs, int nb, double *ce,
                           const char *label) {
     memset(ce, 0, sizeof(double) * (size_t)n * (size_t)nb);
@@ -553,8 +561,7 @@ static hn_status run_jobs(prune *q, int n, const job *jobs, int nb, double *ce,
     hn_status st = HN_OK;
     int done = 0;
     for (int i = q->par.rank; i < n && st == HN_OK; i += q->par.size) {
-        hn_experiment ew;
-        st = run_job(q, &jobs[i], ce + (size_t)i * (size_t)nb, &ew, NULL);
+        st = run_job(q, &jobs[i], ce + (size_t)i * (size_t)nb);
         hn_progress_update(&pg, ++done, 0, NULL);
     }
     hn_progress_end(&pg);
@@ -986,31 +993,43 @@ static hn_status log_iteration(prune *q, double seconds) {
 
 /* ---- the end: the found configurations ------------------------------------------ */
 
+/* The expected configuration, final_samples samples and (final_homogeneous)
+ * every width of A, each trained final_epochs epochs as a job (c2/c3:
+ * fine-tuned from the searched weights with a fresh optimizer, like a
+ * sample; c4/c5: from scratch), validated and tested once.  Jobs run over
+ * the ranks in rounds of one per rank; rank 0 writes a found.csv row per
+ * configuration, so a resumed run redoes only the missing rows. */
 static hn_status finish(prune *q, hn_search_result *r) {
     const hn_experiment *e = q->e;
-    char last[1200];
-    HN_TRY(hn_rundir_ckpt_path(q->rd, q->iter - 1, last, sizeof last));
-    static const char *const cols[] = {"name", "config", "cost", "cost_ratio",
-                                       "val_acc", "test_acc"};
-    char fdir[1200];
-    HN_TRY(hn_rundir_file(q->rd, "found", fdir, sizeof fdir));
-    HN_TRY(hn_mkdirs(fdir));
+    int K = e->search.final_samples;
+    int H = e->search.final_homogeneous ? q->n_homo : 0, n = 1 + K + H;
+    if (n > HN_SEARCH_MAX_FOUND)
+        return hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
+                       "configurations are evaluated at the end", HN_SEARCH_MAX_FOUND);
     hn_csv *csv = NULL;
-    HN_TRY(hn_rundir_csv(q->rd, "found.csv", 6, cols, &csv));
-    int done = hn_csv_rows_before(csv);
+    int done = 0;
+    hn_status st = HN_OK;
+    if (q->par.rank == 0) {
+        static const char *const cols[] = {"name", "config", "cost", "cost_ratio",
+                                           "val_acc", "test_acc"};
+        char fdir[1200];
+        st = hn_rundir_file(q->rd, "found", fdir, sizeof fdir);
+        if (st == HN_OK) st = hn_mkdirs(fdir);
+        if (st == HN_OK) st = hn_rundir_csv(q->rd, "found.csv", 6, cols, &csv);
+        if (st == HN_OK) done = hn_csv_rows_before(csv);
+    }
+    HN_TRY(hn_par_bcast_status(&q->par, st));
+    HN_TRY(hn_par_bcast_bytes(&q->par, &done, sizeof done));
+    /* the configurations: deterministic given the searched alpha */
+    int *w = calloc((size_t)n * q->L, sizeof(int));
+    job *jobs = calloc((size_t)n, sizeof(job));
+    double acc[2 * HN_SEARCH_MAX_FOUND];
+    if (!w || !jobs) st = hn_fail(HN_ERR_NOMEM, "out of memory");
     hn_rng cr;
     hn_rng_seed(&cr, e->seed, 0xf0d);
-    int K = e->search.final_samples;
-    int H = e->search.final_homogeneous ? q->n_homo : 0;
-    hn_status st = HN_OK;
-    if (1 + K + H > HN_SEARCH_MAX_FOUND)
-        st = hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
-                     "configurations are evaluated at the end", HN_SEARCH_MAX_FOUND);
-    int *w = malloc(sizeof(int) * (size_t)q->L);
-    if (st == HN_OK && !w) st = hn_fail(HN_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < 1 + K + H && st == HN_OK; i++) {
+    for (int i = 0; i < n && st == HN_OK; i++) {
         hn_config *c = NULL;
-        hn_search_found *f = &r->found[r->n_found];
+        hn_search_found *f = &r->found[i];
         memset(f, 0, sizeof *f);
         if (i == 0) {
             st = hn_dist_expected(q->dist, q->arch, &c);
@@ -1025,62 +1044,52 @@ static hn_status finish(prune *q, hn_search_result *r) {
             f->homogeneous = true;
         }
         if (st != HN_OK) break;
-        char rel[80];
-        snprintf(rel, sizeof rel, "found/%s.yaml", f->name);
-        st = hn_rundir_file(q->rd, rel, f->config_path, sizeof f->config_path);
-        if (st == HN_OK) st = hn_config_save(c, q->arch, f->config_path);
-        if (st == HN_OK) st = cfg_macs(q, c, &f->cost);
+        for (int l = 0; l < q->L; l++) w[i * q->L + l] = hn_config_width(c, l);
+        st = cfg_macs(q, c, &f->cost);
         f->cost_ratio = f->cost / q->closs.target;
-        if (st == HN_OK && i < done) {
-            f->val_acc = f->test_acc = NAN;
-            r->n_found++;
-            hn_config_free(c);
-            continue;
+        f->val_acc = f->test_acc = NAN;
+        if (st == HN_OK && q->par.rank == 0) {
+            char rel[80];
+            snprintf(rel, sizeof rel, "found/%s.yaml", f->name);
+            st = hn_rundir_file(q->rd, rel, f->config_path, sizeof f->config_path);
+            if (st == HN_OK) st = hn_config_save(c, q->arch, f->config_path);
         }
-        for (int l = 0; st == HN_OK && l < q->L; l++) w[l] = hn_config_width(c, l);
-        hn_session *es = q->s, *own = NULL;
-        hn_experiment ewf;
-        if (st == HN_OK && q->p.alg <= 3) {
-            /* fine-tune from the searched weights, as C.1 */
-            st = restore_state(q, last);
-            if (st == HN_OK) st = hn_model_set_config(hn_session_model(q->s), c);
-            if (st == HN_OK && e->search.final_epochs > 0)
-                st = job_train(q, q->s, &q->em, c, e->search.final_epochs);
-        } else if (st == HN_OK) {
-            /* no shared weights: trained from scratch like a sample */
-            job j = {.w = w, .seed = mix(e->seed, 0xf1, (uint64_t)i, 0),
-                     .epochs = e->search.final_epochs};
-            st = run_job(q, &j, NULL, &ewf, &own);
-            es = own;
-        }
-        hn_session_eval ev = {0}, et = {0};
-        if (st == HN_OK) {
-            hn_session_eval_opts eo = hn_session_eval_opts_default(es);
-            eo.config = c;
-            eo.split = HN_SPLIT_VAL;
-            st = hn_session_evaluate(es, &eo, &ev);
-            eo.split = HN_SPLIT_TEST;
-            if (st == HN_OK) st = hn_session_evaluate(es, &eo, &et);
-        }
-        hn_session_free(own);
         hn_config_free(c);
-        if (st != HN_OK) break;
-        f->val_acc = ev.acc;
-        f->test_acc = et.acc;
-        hn_csv_str(csv, f->name);
-        hn_csv_str(csv, rel);
-        hn_csv_double(csv, f->cost);
-        hn_csv_double(csv, f->cost_ratio);
-        hn_csv_double(csv, f->val_acc);
-        hn_csv_double(csv, f->test_acc);
-        st = hn_csv_end_row(csv);
-        HN_INFO("%s: %.4g MACs (x%.3f), val %.2f%%, test %.2f%%", f->name, f->cost,
-                f->cost_ratio, 100 * f->val_acc, 100 * f->test_acc);
-        r->n_found++;
+        jobs[i] = (job){.w = w + i * q->L, .shared = q->p.alg <= 3,
+                        .seed = mix(e->seed, 0xf1, (uint64_t)i, 0),
+                        .epochs = e->search.final_epochs};
+    }
+    if (st == HN_OK) r->n_found = n;
+    for (int i0 = done; i0 < n && st == HN_OK; i0 += q->par.size) {
+        int m = n - i0 < q->par.size ? n - i0 : q->par.size;
+        char label[64];
+        snprintf(label, sizeof label, "found configurations %d-%d/%d", i0 + 1,
+                 i0 + m, n);
+        st = run_jobs(q, m, jobs + i0, 2, acc, label);
+        for (int k = 0; k < m && st == HN_OK; k++) {
+            hn_search_found *f = &r->found[i0 + k];
+            f->val_acc = acc[2 * k];
+            f->test_acc = acc[2 * k + 1];
+            if (q->par.rank != 0) continue;
+            char rel[80];
+            snprintf(rel, sizeof rel, "found/%s.yaml", f->name);
+            hn_csv_str(csv, f->name);
+            hn_csv_str(csv, rel);
+            hn_csv_double(csv, f->cost);
+            hn_csv_double(csv, f->cost_ratio);
+            hn_csv_double(csv, f->val_acc);
+            hn_csv_double(csv, f->test_acc);
+            st = hn_csv_end_row(csv);
+            HN_INFO("%s: %.4g MACs (x%.3f), val %.2f%%, test %.2f%%", f->name,
+                    f->cost, f->cost_ratio, 100 * f->val_acc, 100 * f->test_acc);
+        }
+        hn_status s0 = hn_par_bcast_status(&q->par, st); /* rank 0's rows */
+        if (st == HN_OK) st = s0;
     }
     free(w);
+    free(jobs);
     hn_csv_close(csv);
-    if (st != HN_OK) return st;
+    if (st != HN_OK || q->par.rank != 0) return st;
     return hn_search_found_readback(q->rd, r);
 }
 
@@ -1178,8 +1187,8 @@ hn_status hn_prune_run(const hn_experiment *e, const hn_search_opts *o,
     }
     r->iterations = q.iter;
     r->target_cost = q.closs.target;
+    if (st == HN_OK) st = finish(&q, r);
     if (q.par.rank == 0) {
-        if (st == HN_OK) st = finish(&q, r);
         if (st == HN_OK) st = hn_search_manifest_results(q.rd, r);
         if (q.rd) {
             hn_search_rundir_end(q.rd, st);
