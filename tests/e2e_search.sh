@@ -90,7 +90,7 @@ expect_fail() { # name, key, --set...
 expect_fail target-not-in-ops search.target --set 'search.target=[4,4]'
 expect_fail samples-zero search.samples --set search.samples=0
 expect_fail lambda-negative search.lambda --set search.lambda=-1
-expect_fail algorithm search.algorithm --set search.algorithm=c3
+expect_fail algorithm search.algorithm --set search.algorithm=c9
 expect_fail sigma search.sigma --set search.sigma=cubic
 expect_fail baseline search.baseline --set search.baseline=mean
 expect_fail loo-one-sample search.samples --set search.baseline=loo --set search.samples=1

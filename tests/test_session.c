@@ -309,6 +309,80 @@ static void test_pruned_eval_refused_or_recalibrated(void **st) {
     fixture_free(&f);
 }
 
+/* Slimmable steps: one configuration equals hn_session_step bit for bit;
+ * two configurations take one step on the summed gradients (a manual
+ * forward/backward of both on the same batch, then one update). */
+static void test_step_multi(void **st) {
+    (void)st;
+    fixture f;
+    fixture_init(&f, "slim.widths=[0.5, 1.0]");
+    hn_session *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(hn_session_new(&f.e, &f.d, NULL, &a), HN_OK);
+    assert_int_equal(hn_session_new(&f.e, &f.d, NULL, &b), HN_OK);
+    assert_int_equal(hn_session_new(&f.e, &f.d, NULL, &c), HN_OK);
+    const hn_arch *ar = hn_session_arch(a);
+    hn_op fp = {HN_BITS_FP, HN_BITS_FP};
+    hn_config *half = NULL, *full = NULL;
+    assert_int_equal(hn_config_width_mult(ar, 0.5, fp, &half), HN_OK);
+    assert_int_equal(hn_config_width_mult(ar, 1.0, fp, &full), HN_OK);
+    hn_session_start_epoch(a, 0);
+    hn_session_start_epoch(b, 0);
+    hn_step_result ra, rb;
+    const hn_config *one[1] = {half};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(hn_session_step(a, half, &ra), HN_OK);
+        assert_int_equal(hn_session_step_multi(b, one, 1, &rb), HN_OK);
+        assert_true(ra.n > 0 && ra.n == rb.n && ra.loss == rb.loss);
+    }
+    params_equal(hn_session_model(a), hn_session_model(b));
+    /* two widths: the manual sum on the same batch (session c's loader
+     * gives the batch, its model the reference) */
+    const hn_config *two[2] = {half, full};
+    hn_session_start_epoch(b, 1);
+    assert_int_equal(hn_session_step_multi(b, two, 2, &rb), HN_OK);
+    hn_model *m = hn_session_model(c);
+    hn_loader *ld = NULL;
+    hn_loader_opts lo = {.batch_size = f.e.data.batch_size, .shuffle = true,
+                         .drop_last = true, .augment = f.e.data.augment,
+                         .seed = f.e.seed};
+    assert_int_equal(hn_loader_new(f.d.train, f.d.split.train, f.d.split.n_train,
+                                   &f.d.norm, &lo, &ld), HN_OK);
+    hn_loader_start_epoch(ld, 1);
+    int B = f.e.data.batch_size;
+    float *x = malloc(sizeof(float) * (size_t)B * 64), *lg = malloc(sizeof(float) * B * 10),
+          *dl = malloc(sizeof(float) * B * 10);
+    int *y = malloc(sizeof(int) * (size_t)B);
+    int n = hn_loader_next(ld, x, y);
+    assert_int_equal(n, B);
+    /* the optimizer state of c must equal a's: restore both from a file */
+    char path[] = "/tmp/hn_test_step_multi_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(hn_session_save(a, path, NULL, NULL), HN_OK);
+    assert_int_equal(hn_session_restore(c, path, NULL), HN_OK);
+    unlink(path);
+    hn_model_zero_grad(m);
+    double sum = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(hn_model_set_config(m, two[i]), HN_OK);
+        assert_int_equal(hn_model_forward(m, x, n, 1, lg), HN_OK);
+        sum += hn_softmax_ce(lg, y, n, 10, dl, NULL);
+        assert_int_equal(hn_model_backward(m, dl), HN_OK);
+    }
+    hn_optim_step(hn_session_optim(c));
+    assert_true(fabsf(rb.loss - (float)(sum / 2)) == 0.0f);
+    params_equal(hn_session_model(b), m);
+    free(x); free(lg); free(dl); free(y);
+    hn_loader_free(ld);
+    hn_config_free(half);
+    hn_config_free(full);
+    hn_session_free(a);
+    hn_session_free(b);
+    hn_session_free(c);
+    fixture_free(&f);
+}
+
 int main(void) {
 #ifdef HN_HAVE_OPENMP
     omp_set_num_threads(1);
@@ -317,6 +391,7 @@ int main(void) {
         cmocka_unit_test(test_step_eval_match_manual),
         cmocka_unit_test(test_save_restore_exact),
         cmocka_unit_test(test_pruned_eval_refused_or_recalibrated),
+        cmocka_unit_test(test_step_multi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,12 +12,13 @@
 static const char *k_search_usage =
     "usage: hetnas search EXP.yaml [--set key=value]... [--out DIR] [--resume]\n"
     "                     [--progress|--no-progress] [--quiet]\n"
-    "Searches per-filter bit widths under a complexity target (the experiment's\n"
-    "`search` section, docs/search.md): the weights train on a configuration\n"
-    "sampled every batch, the distribution by the score-function estimator.\n"
-    "Ends with the expected configuration and search.final_samples sampled\n"
-    "ones fine-tuned, validated and tested once.  --resume continues a killed\n"
-    "search exactly.\n";
+    "Searches per-filter bit widths (search.algorithm c1) or per-layer filter\n"
+    "counts (c2..c5) under a complexity target (the experiment's `search`\n"
+    "section, docs/search.md), the distribution trained by the score-function\n"
+    "estimator.  Ends with the expected configuration and search.final_samples\n"
+    "sampled ones trained, validated and tested once.  --resume continues a\n"
+    "killed search exactly.  Pruning searches run their samples over MPI\n"
+    "ranks under `mpirun -np N hetnas search ...` with identical results.\n";
 
 int hn_cmd_search(int argc, char **argv) {
     const char *cmd = "search", *exp_path = NULL;
@@ -69,7 +70,7 @@ int hn_cmd_search(int argc, char **argv) {
         free(r);
         return rc;
     }
-    if (!o.quiet) {
+    if (!o.quiet && r->mpi_rank == 0) {
         printf("search %s: %d iterations, %.1f s\n", r->run_dir, r->iterations,
                r->seconds);
         printf("%-12s %12s %8s %7s %9s %7s  %s\n", "config", "cost", "x target",

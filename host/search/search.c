@@ -36,6 +36,9 @@
 #include "hetnas/rng.h"
 #include "hetnas/session.h"
 #include "hetnas/threads.h"
+#include "search/par.h"
+#include "search/prune.h"
+#include "search/search_common.h"
 
 hn_search_opts hn_search_opts_default(void) {
     hn_search_opts o;
@@ -67,9 +70,8 @@ static hn_status key_err(const hn_experiment *e, const char *key) {
 static hn_status parse_names(const hn_experiment *e, parsed *p) {
     const char *src = e->source[0] ? e->source : "experiment";
     if (strcmp(e->search.algorithm, "c1"))
-        return hn_fail(HN_ERR_UNSUPPORTED, "%s: search.algorithm: '%s': only c1 "
-                       "(the quantization search, Algorithm C.1) is implemented; "
-                       "c2-c5 (pruning searches) are not yet", src,
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.algorithm: '%s' is not one of "
+                       "c1 (quantization) | c2 | c3 | c4 | c5 (pruning)", src,
                        e->search.algorithm);
     if (hn_dist_kind_parse(e->search.distribution, &p->kind) != HN_OK)
         return key_err(e, "search.distribution");
@@ -108,6 +110,7 @@ static hn_status parse_names(const hn_experiment *e, parsed *p) {
 }
 
 hn_status hn_search_validate(const hn_experiment *e) {
+    if (hn_prune_is(e)) return hn_prune_validate(e);
     parsed p;
     return parse_names(e, &p);
 }
@@ -195,29 +198,8 @@ static char *config_json(const search *q, const int *counts) {
 
 /* Seeded split of the training split into T_omega and T_alpha. */
 static hn_status split_train(search *q) {
-    const hn_split *sp = &q->data.split;
-    int n = sp->n_train;
-    int na = (int)lround(q->e->search.alpha_fraction * n);
-    if (na < 1 || n - na < 1)
-        return hn_fail(HN_ERR_RANGE, "search.alpha_fraction: %g of %d training "
-                       "samples leaves an empty T_alpha or T_omega",
-                       q->e->search.alpha_fraction, n);
-    int *perm = malloc(sizeof(int) * (size_t)n);
-    q->omega = malloc(sizeof(int) * (size_t)(n - na));
-    q->alpha_idx = malloc(sizeof(int) * (size_t)na);
-    if (!perm || !q->omega || !q->alpha_idx) {
-        free(perm);
-        return hn_fail(HN_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < n; i++) perm[i] = sp->train[i];
-    hn_rng r;
-    hn_rng_seed(&r, q->e->seed, 0x5ea4c4); /* its own stream: the split only */
-    hn_rng_shuffle(&r, perm, (size_t)n);
-    memcpy(q->alpha_idx, perm, sizeof(int) * (size_t)na);
-    memcpy(q->omega, perm + na, sizeof(int) * (size_t)(n - na));
-    free(perm);
-    q->n_alpha = na;
-    q->n_omega = n - na;
+    HN_TRY(hn_search_split(q->e, &q->data.split, &q->omega, &q->n_omega,
+                           &q->alpha_idx, &q->n_alpha));
     q->d_omega = q->data;
     q->d_omega.split.train = q->omega;
     q->d_omega.split.n_train = q->n_omega;
@@ -486,16 +468,8 @@ static hn_status alpha_phase(search *q, int progress) {
         }
         hn_estimator_stats stt;
         HN_TRY(hn_estimator_grad(q->est, q->S, P, q->loss, q->score, q->grad, &stt));
-        double nrm = 0;
-        for (int i = 0; i < P; i++) nrm += q->grad[i] * q->grad[i];
-        nrm = sqrt(nrm);
-        double clip = e->search.alpha_grad_clip;
-        double sc = clip > 0 && nrm > clip ? clip / nrm : 1.0;
-        /* SGD with momentum (PyTorch's form: v = mu v + g; alpha -= lr v) */
-        for (int i = 0; i < P; i++) {
-            q->vel[i] = e->search.alpha_momentum * q->vel[i] + sc * q->grad[i];
-            q->alpha[i] -= q->alpha_lr * q->vel[i];
-        }
+        hn_search_alpha_sgd(P, q->alpha, q->vel, q->grad, q->alpha_lr,
+                            e->search.alpha_momentum, e->search.alpha_grad_clip);
         HN_TRY(hn_dist_set_alpha(q->dist, P, q->alpha));
         hn_config *ec = NULL;
         double exp_cost = 0;
@@ -667,18 +641,7 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
     hn_csv_close(csv);
     if (st != HN_OK) return st;
     /* the values of rows written before a resume, from the file */
-    char path[1200];
-    HN_TRY(hn_rundir_file(q->rd, "found.csv", path, sizeof path));
-    hn_csv_table t;
-    HN_TRY(hn_csv_read(path, &t));
-    int cv = hn_csv_table_col(&t, "val_acc"), ct = hn_csv_table_col(&t, "test_acc");
-    for (int i = 0; i < r->n_found && i < t.n_rows; i++) {
-        r->found[i].val_acc = atof(t.cells[i * t.n_cols + cv]);
-        r->found[i].test_acc = atof(t.cells[i * t.n_cols + ct]);
-    }
-    hn_csv_table_free(&t);
-    hn_search_homogeneous_line(r);
-    return HN_OK;
+    return hn_search_found_readback(q->rd, r);
 }
 
 /* Piecewise-linear interpolation of the homogeneous points' validation
@@ -749,7 +712,12 @@ static hn_status open_csvs(search *q) {
 
 hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
                         hn_search_result *r) {
+    if (hn_prune_is(e)) return hn_prune_run(e, o, r);
     memset(r, 0, sizeof *r);
+    if (hn_par_launched_size() > 1) /* N copies would share one run directory */
+        return hn_fail(HN_ERR_UNSUPPORTED, "search.algorithm c1 runs in one "
+                       "process: start it without mpirun (%d processes)",
+                       hn_par_launched_size());
     double t0 = hn_now();
     hn_threads_apply(e->train.threads);
     char dir[1024];
@@ -766,25 +734,11 @@ hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
     memset(&q, 0, sizeof q);
     /* everything is checked before the run directory is touched */
     hn_status st = setup(&q, e);
-    if (st == HN_OK) st = hn_rundir_open(dir, o->mode, &q.rd);
-    char *exp_json = NULL;
-    if (st == HN_OK) st = hn_experiment_to_json(e, 0, &exp_json);
-    if (st == HN_OK && hn_rundir_resumed(q.rd))
-        st = hn_rundir_check_experiment(q.rd, exp_json);
     char latest[1200] = "";
     int latest_it = -1;
-    if (st == HN_OK && hn_rundir_resumed(q.rd))
-        st = hn_rundir_latest_ckpt(q.rd, hn_ckpt_check, NULL, latest, sizeof latest,
-                                   &latest_it);
-    if (st == HN_OK) {
-        hn_run_info info = {.argc = o->argc, .argv = o->argv,
-                            .experiment_json = exp_json, .seed = e->seed};
-        st = hn_rundir_start(q.rd, &info);
-    } else if (q.rd) {
-        hn_rundir_free(q.rd);
-        q.rd = NULL;
-    }
-    free(exp_json);
+    if (st == HN_OK)
+        st = hn_search_rundir_begin(e, o, dir, &q.rd, latest, sizeof latest,
+                                    &latest_it);
     if (st == HN_OK) st = open_csvs(&q);
     if (st == HN_OK) {
         if (latest_it >= 0) {
@@ -808,43 +762,9 @@ hn_status hn_search_run(const hn_experiment *e, const hn_search_opts *o,
     r->iterations = q.iter;
     r->target_cost = q.closs.target;
     if (st == HN_OK) st = finish(&q, o->progress, r);
-    if (st == HN_OK) {
-        hn_jw *w = hn_jw_new(0);
-        if (w) {
-            hn_jw_arr_begin(w);
-            for (int i = 0; i < r->n_found; i++) {
-                const hn_search_found *f = &r->found[i];
-                hn_jw_obj_begin(w);
-                hn_jw_key(w, "name");
-                hn_jw_str(w, f->name);
-                hn_jw_key(w, "cost");
-                hn_jw_double(w, f->cost);
-                hn_jw_key(w, "cost_ratio");
-                hn_jw_double(w, f->cost_ratio);
-                hn_jw_key(w, "val_acc");
-                hn_jw_double(w, f->val_acc);
-                hn_jw_key(w, "test_acc");
-                hn_jw_double(w, f->test_acc);
-                hn_jw_obj_end(w);
-            }
-            hn_jw_arr_end(w);
-            if (hn_jw_status(w) == HN_OK)
-                st = hn_rundir_manifest_set(q.rd, "results", hn_jw_data(w, NULL));
-            hn_jw_free(w);
-        }
-    }
+    if (st == HN_OK) st = hn_search_manifest_results(q.rd, r);
     if (q.rd) {
-        if (st == HN_OK) {
-            hn_rundir_finish(q.rd, "finished");
-        } else {
-            char saved[1024];
-            snprintf(saved, sizeof saved, "%s", hn_error_msg());
-            char msg[1100];
-            snprintf(msg, sizeof msg, "failed: %s", saved);
-            hn_status keep = st;
-            hn_rundir_finish(q.rd, msg);
-            hn_fail(keep, "%s", saved);
-        }
+        hn_search_rundir_end(q.rd, st);
         hn_rundir_free(q.rd);
     }
     search_free(&q);

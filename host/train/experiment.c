@@ -191,6 +191,13 @@ static const key k_keys[] = {
     KINT("search.final_samples", search.final_samples, 5, 0, 1000),
     KINT("search.final_epochs", search.final_epochs, 1, 0, 100000),
     KBOOL("search.final_homogeneous", search.final_homogeneous, 1),
+    KDBL("search.target_width", search.target_width, 0.5, 1e-3, 1),
+    KDBL("search.init_prob", search.init_prob, 0.5, 1e-3, 0.999),
+    KINT("search.sample_epochs", search.sample_epochs, 5, 0, 100000),
+    KINT("search.reset_every", search.reset_every, 1, 1, 100000),
+    KSTR("search.interp_points", search.interp_points, ""),
+    KSTR("search.interp_sigma", search.interp_sigma, "reference"),
+    KINT("search.interp_runs", search.interp_runs, 5, 1, 1000),
     /* hetnas grid (docs/study.md); ignored by hetnas train */
     KINT("grid.repeats", grid.repeats, 3, 1, 10000),
     KDBL("grid.alpha", grid.alpha, 0.05, 1e-12, 0.5),

@@ -231,6 +231,38 @@ hn_status hn_session_step(hn_session *s, const hn_config *c, hn_step_result *r) 
     return HN_OK;
 }
 
+hn_status hn_session_step_multi(hn_session *s, const hn_config *const *configs,
+                                int n, hn_step_result *r) {
+    memset(r, 0, sizeof *r);
+    if (n < 1) return hn_fail(HN_ERR_INVAL, "session step: no configuration");
+    int b = hn_loader_batch(s->train_ld);
+    int nb = hn_loader_next(s->train_ld, s->x, s->y);
+    if (nb <= 0) return HN_OK;
+    hn_model_zero_grad(s->model);
+    double sum = 0;
+    int correct = 0;
+    for (int i = 0; i < n; i++) {
+        HN_TRY(hn_model_set_config(s->model, configs[i]));
+        HN_TRY(hn_model_forward(s->model, s->x, nb, 1, s->logits));
+        float loss = hn_softmax_ce(s->logits, s->y, nb, s->K, s->dlogits, &correct);
+        if (!isfinite(loss))
+            return hn_fail(HN_ERR_RANGE, "epoch %d batch %d configuration %d: the "
+                           "loss is %g (diverged; lower optim.lr or enable "
+                           "optim.grad_clip)", hn_loader_epoch(s->train_ld) + 1, b,
+                           i, (double)loss);
+        HN_TRY(hn_model_backward(s->model, s->dlogits)); /* accumulates */
+        sum += loss;
+    }
+    if (!s->e->quant.learn_clamps) freeze_clamps(s->model);
+    if (s->e->optim.grad_clip > 0)
+        hn_optim_clip_grad_norm(s->opt, s->e->optim.grad_clip);
+    hn_optim_step(s->opt);
+    r->n = nb;
+    r->loss = (float)(sum / n);
+    r->correct = correct;
+    return HN_OK;
+}
+
 hn_session_eval_opts hn_session_eval_opts_default(const hn_session *s) {
     hn_session_eval_opts o;
     memset(&o, 0, sizeof o);

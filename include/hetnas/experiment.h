@@ -131,7 +131,7 @@ typedef struct hn_experiment {
      * layer's parsers (hn_dist_kind_parse, hn_closs_sigma_parse, ...)
      * before any training. */
     struct {
-        char algorithm[16];      /* c1 (quantization search, Alg. C.1) */
+        char algorithm[16];      /* c1 (quantization, Alg. C.1) | c2..c5 (pruning) */
         char distribution[16];   /* multinomial (default) | binomial */
         char share[16];          /* layer (default) | stage */
         hn_op ops[HN_MAX_OPS];   /* the op set T, default the paper's */
@@ -155,6 +155,14 @@ typedef struct hn_experiment {
         int final_samples;       /* K sampled configurations evaluated at the end, 5 */
         int final_epochs;        /* fine-tune epochs of each final configuration, 1 */
         bool final_homogeneous;  /* also each op as a homogeneous configuration, true */
+        /* the pruning searches c2-c5 (docs/search.md) */
+        double target_width;     /* homogeneous width multiplier of the MACs target, 0.5 */
+        double init_prob;        /* binomial p^0 of every group, 0.5 */
+        int sample_epochs;       /* epochs each sampled configuration trains, 5 */
+        int reset_every;         /* c3: iterations between weight resets, 1 */
+        char interp_points[HN_EXP_PATH]; /* c5: homogeneous (width, ce) CSV, "" = train them */
+        char interp_sigma[16];   /* c5: reference (default) | identity | sigmoid | leaky_relu */
+        int interp_runs;         /* c5: trainings averaged per homogeneous point, 5 */
     } search;
 
     /* `hetnas grid` (docs/study.md): configurations x repeats trained

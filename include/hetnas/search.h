@@ -2,9 +2,11 @@
  * distribution over per-filter op assignments (dist.h), trained by the
  * score-function estimator (estimator.h) on the loss
  * L(a) = CE(a) + lambda * sigma(cost(a) / cost(target)) (closs.h), while the
- * shared weights are trained on configurations sampled per batch.  A client
- * of the training session (session.h), like `hetnas train`.  docs/search.md
- * describes the algorithm, the files of a search run and --resume. */
+ * shared weights are trained on configurations sampled per batch.  The
+ * pruning searches of section 4 (Algorithms C.2-C.5: binomial widths, MACs)
+ * run through the same two calls.  A client of the training session
+ * (session.h), like `hetnas train`.  docs/search.md describes the
+ * algorithms, the files of a search run and --resume. */
 #ifndef HETNAS_SEARCH_H
 #define HETNAS_SEARCH_H
 
@@ -48,6 +50,8 @@ typedef struct hn_search_result {
     double target_cost;
     int iterations;       /* completed outer iterations */
     double seconds;       /* wall time of this invocation */
+    int mpi_rank;         /* > 0: an MPI worker rank of a pruning search; it
+                             wrote nothing and found holds nothing */
     int n_found;
     hn_search_found found[HN_SEARCH_MAX_FOUND];
 } hn_search_result;

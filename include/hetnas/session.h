@@ -78,6 +78,15 @@ typedef struct hn_step_result {
  * update.  A non-finite loss is HN_ERR_RANGE naming the epoch and batch. */
 hn_status hn_session_step(hn_session *s, const hn_config *c, hn_step_result *r);
 
+/* Slimmable training (Yu et al.): one optimizer step on the next training
+ * batch with the gradients of n configurations summed (each forwarded with
+ * batch statistics, its own switchable BN set's running statistics
+ * updated), as the reference width search trains every configuration of
+ * its set on each batch and steps once.  r->loss is the mean of the n
+ * losses, r->correct the last configuration's; configs[n-1] stays set. */
+hn_status hn_session_step_multi(hn_session *s, const hn_config *const *configs,
+                                int n, hn_step_result *r);
+
 typedef enum hn_session_split {
     HN_SPLIT_VAL = 0,
     HN_SPLIT_TEST = 1,
