@@ -140,8 +140,8 @@ float hn_k_wquant_bwd(const float *w, size_t n, int bits, float a,
  * "Quantization contract"): round half up, floor(v + 0.5), computed exactly
  * (v - floor(v) is exact in float, unlike v + 0.5 near 0.5 - ulp). */
 static inline float hn_roundf(float v) {
-    float r = floorf(v);
-    return r + (v - r >= 0.5f ? 1.0f : 0.0f);
+    const float r = floorf(v);
+    return r + (float)(v - r >= 0.5f); /* no branch: the loops vectorize */
 }
 
 #endif
