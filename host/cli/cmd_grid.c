@@ -103,13 +103,15 @@ static hn_status check_fingerprint(hn_rundir *rd, const char *fp) {
     HN_TRY(hn_jv_parse(was, strlen(was), "manifest.json: grid", &v));
     const char *old = hn_jv_get_str(v, "fingerprint");
     bool same = old && !strcmp(old, fp);
+    hn_status st = HN_OK;
+    if (!same) /* before hn_jv_free: old points into v */
+        st = hn_fail(HN_ERR_INVAL, "%s: --resume with a changed experiment "
+                     "(fingerprint %s, the run's manifest.json has %s): "
+                     "resume with the original experiment, or start a new "
+                     "run with another --out", hn_rundir_path(rd), fp,
+                     old ? old : "none");
     hn_jv_free(v);
-    if (!same)
-        return hn_fail(HN_ERR_INVAL, "%s: --resume with a changed experiment "
-                       "(fingerprint %s, the run's manifest.json has %s): "
-                       "resume with the original experiment, or start a new "
-                       "run with another --out", hn_rundir_path(rd), fp,
-                       old ? old : "none");
+    if (!same) return st;
     return HN_OK;
 }
 
