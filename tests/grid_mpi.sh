@@ -14,7 +14,11 @@ fail=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fail=1; }
 command -v mpirun >/dev/null || { bad "mpirun not found (HN_WITH_MPI is ON)"; exit 1; }
-MPIRUN=(mpirun --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo
+# Under mpirun, Open MPI's dlopen'd components (frames of an "unknown
+# module", so no LSan suppression can name them) and hwloc leak; the
+# serial runs here and every other ASan test still check hetnas's leaks.
+MPIRUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+        mpirun --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo
         --mca oob_tcp_if_include lo -x OMP_NUM_THREADS -x HN_GRID_FAKE_MS)
 [ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
 export OMP_NUM_THREADS=1
