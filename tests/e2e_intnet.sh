@@ -2,7 +2,8 @@
 # End-to-end integer inference: a tiny quantized ResNet-8 trained on a
 # generated MNIST-format dataset, evaluated by the integer network (ref and
 # csim) next to the fake-quant float model: top-1 agreement >= 99.5% and a
-# small logit difference.  Bad input fails before any inference with a
+# small logit difference; csim's and the RTL's (Verilator, when the build
+# has it) logits equal ref's bit for bit (--crosscheck).  Bad input fails before any inference with a
 # message naming the cause.  $1 = hetnas binary, $2 = source dir.
 set -u
 HN="$1"; SRC="$2"
@@ -53,6 +54,21 @@ assert d["max_logit_diff"] < 0.05 * 20, d
 assert abs(d["int_acc"] - d["acc"]) <= 0.005 + 1e-9, d
 PYEOF
 done
+# bit-exact backends: csim on every image, the RTL on a few
+"$HN" eval "$tmp/exp.yaml" --checkpoint "$CK" --backend csim --crosscheck >"$tmp/x.out" 2>&1 \
+  && grep -q "csim logits equal ref's bit for bit on 240/240 images" "$tmp/x.out" \
+  && ok "csim logits == ref logits (240 images)" || { bad "csim crosscheck"; cat "$tmp/x.out"; }
+if "$HN" eval "$tmp/exp.yaml" --checkpoint "$CK" --backend verilator --crosscheck --limit 6 \
+     >"$tmp/v.out" 2>"$tmp/v.err"; then
+  { grep -q "verilator logits equal ref's bit for bit on 6/6 images" "$tmp/v.out" \
+      && grep -q "array cycles per image" "$tmp/v.out"; } \
+    && ok "verilator logits == ref logits (6 images)" || { bad "verilator crosscheck"; cat "$tmp/v.out"; }
+  cat "$tmp/v.out"
+elif grep -q "no Verilator model" "$tmp/v.err"; then
+  echo "note: verilator backend not in this build"
+else
+  bad "verilator backend: $(cat "$tmp/v.out" "$tmp/v.err")"
+fi
 "$HN" eval "$tmp/exp.yaml" --checkpoint "$CK" --backend ref --limit 50 --json >"$tmp/l.json" 2>&1 \
   && grep -q '"samples":50' "$tmp/l.json" && ok "--limit" || { bad "--limit"; cat "$tmp/l.json"; }
 # a configuration of another network

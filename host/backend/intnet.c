@@ -71,77 +71,18 @@ hn_intnet_opts hn_intnet_opts_default(void) {
     return o;
 }
 
-/* ---- golden conv: MSB-aligned mixed-bit inputs ----------------------------- */
+/* ---- conv backends ------------------------------------------------------------
+ * The oracle and the HLS kernel implement the job semantics (MSB-aligned
+ * mixed-bit inputs, hwjob.h) themselves; these adapt them to the
+ * hn_intnet_conv_fn signature. */
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud) {
     (void)ud;
-    HN_TRY(hn_hwjob_validate(job, 16, 16));
-    int B = 0;
-    for (int g = 0; g < job->n_in_groups; g++)
-        if (job->in_groups[g].bits > B) B = job->in_groups[g].bits;
-    int *sh = malloc(sizeof(int) * (size_t)(job->c_in ? job->c_in : 1));
-    if (!sh) return hn_fail(HN_ERR_NOMEM, "intnet conv");
-    for (int g = 0, c = 0; g < job->n_in_groups; g++)
-        for (int i = 0; i < job->in_groups[g].n; i++) sh[c++] = B - job->in_groups[g].bits;
-    int oh, ow;
-    hn_hwjob_out_dims(job, &oh, &ow);
-    const int k = job->k, s = job->stride, p = job->pad;
-    const int ci = job->c_in, H = job->in_h, W = job->in_w;
-    for (int f = 0; f < job->c_out; f++) {
-        const int32_t *wf = job->weights + (size_t)f * ci * k * k;
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++) {
-                int64_t sum = 0;
-                for (int c = 0; c < ci; c++) {
-                    const int32_t *a = job->acts + (size_t)c * H * W;
-                    const int32_t *w = wf + (size_t)c * k * k;
-                    int64_t part = 0;
-                    for (int ky = 0; ky < k; ky++) {
-                        int iy = y * s + ky - p;
-                        if (iy < 0 || iy >= H) continue;
-                        for (int kx = 0; kx < k; kx++) {
-                            int ix = x * s + kx - p;
-                            if (ix < 0 || ix >= W) continue;
-                            part += (int64_t)w[ky * k + kx] * a[iy * W + ix];
-                        }
-                    }
-                    sum += part * ((int64_t)1 << sh[c]);
-                }
-                if (sum > INT32_MAX || sum < INT32_MIN) {
-                    free(sh);
-                    return hn_fail(HN_ERR_RANGE, "intnet conv: accumulator of "
-                                   "filter %d at (%d, %d) is %" PRId64 ", "
-                                   "outside int32", f, y, x, sum);
-                }
-                acc[((size_t)f * oh + y) * ow + x] = (int32_t)sum;
-            }
-    }
-    free(sh);
-    return HN_OK;
+    return hn_hwref_conv(job, acc);
 }
 
-/* The HLS kernel compiled as C.  Until the kernel packs MSB-aligned planes
- * itself (hwarray branch), the codes are shifted to B bits here and every
- * group declared B bits: the same accumulators (more bit planes). */
 hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud) {
     (void)ud;
-    HN_TRY(hn_hwjob_validate(job, 16, 16));
-    int B = 0;
-    for (int g = 0; g < job->n_in_groups; g++)
-        if (job->in_groups[g].bits > B) B = job->in_groups[g].bits;
-    hn_hwjob s = *job;
-    size_t hw = (size_t)job->in_h * job->in_w;
-    s.acts = malloc(sizeof(int32_t) * (size_t)(job->c_in ? job->c_in : 1) * hw);
-    if (!s.acts) return hn_fail(HN_ERR_NOMEM, "intnet csim");
-    for (int g = 0, c = 0; g < job->n_in_groups; g++) {
-        int sh = B - job->in_groups[g].bits;
-        for (int i = 0; i < job->in_groups[g].n; i++, c++)
-            for (size_t p = 0; p < hw; p++)
-                s.acts[(size_t)c * hw + p] = job->acts[(size_t)c * hw + p] << sh;
-        s.in_groups[g].bits = B;
-    }
-    hn_status st = hn_hwcsim_conv(&s, acc, NULL);
-    free(s.acts);
-    return st;
+    return hn_hwcsim_conv(job, acc, NULL);
 }
 
 /* ---- construction ------------------------------------------------------------- */

@@ -7,7 +7,7 @@
  *
  * The per-layer convolution is pluggable (hn_intnet_conv_fn) so that csim,
  * Verilator or XRT can run the jobs; the default is the plain-C golden
- * model hn_intnet_conv_ref (MSB-aligned mixed-bit inputs, below). */
+ * model hn_intnet_conv_ref (= hn_hwref_conv, the oracle). */
 #ifndef HETNAS_INTNET_H
 #define HETNAS_INTNET_H
 
@@ -28,7 +28,7 @@ extern "C" {
 typedef hn_status (*hn_intnet_conv_fn)(const hn_hwjob *job, int32_t *acc,
                                        void *ud);
 
-/* The plain-C golden model of that semantics (int64 sums, overflow check). */
+/* The plain-C oracle hn_hwref_conv (int64 sums, overflow check). */
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud);
 /* The HLS kernel compiled as C (hn_hwcsim_conv), same semantics. */
 hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud);

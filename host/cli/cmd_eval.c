@@ -1,0 +1,265 @@
+/* hetnas eval: accuracy of a checkpoint, and the integer network (intnet.h)
+ * on one of the integer backends next to the fake-quant float model. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "hetnas/arch.h"
+#include "hetnas/experiment.h"
+#include "hetnas/intnet.h"
+#include "hetnas/json.h"
+#include "hetnas/trainer.h"
+
+#if defined(HN_HAVE_VERILATOR) && defined(__has_include)
+#if __has_include("hetnas/sim.h")
+#include "hetnas/sim.h"
+#define HN_EVAL_HAVE_SIM 1
+#endif
+#endif
+
+static const char *k_eval_usage =
+    "usage: hetnas eval EXP.yaml --checkpoint CK [--config FILE]\n"
+    "                   [--split val|test] [--set key=value]... [--json]\n"
+    "                   [--backend cpu|ref|csim|verilator] [--crosscheck]\n"
+    "                   [--limit N]\n"
+    "Accuracy and loss of a checkpoint on the validation split (default) or\n"
+    "the test set.  --config switches the network configuration first.\n"
+    "--backend ref|csim|verilator also runs the integer network (docs/nn.md)\n"
+    "on the same images, its convolutions on the C oracle (ref), the HLS kernel\n"
+    "compiled as C (csim) or the RTL array under Verilator (builds with\n"
+    "Verilator only; also reports array cycles per image), and reports its\n"
+    "accuracy and its agreement with the fake-quant float model (top-1\n"
+    "agreement, max |logit difference|).  --crosscheck (csim, verilator) runs\n"
+    "the ref integer network too and counts the images whose logits equal\n"
+    "ref's bit for bit.  --limit N: the first N samples only.\n";
+
+/* The integer backend run next to the float model, batch by batch. */
+typedef struct int_eval {
+    hn_intnet_conv_fn conv;
+    void *conv_ud;
+    hn_intnet *net, *ref; /* ref: --crosscheck only */
+    bool crosscheck;
+    uint8_t *codes;
+    float *logits, *ref_logits;
+    int cap, classes;
+    long n, correct, agree, exact;
+    double max_dz;
+} int_eval;
+
+static hn_status int_eval_batch(hn_model *m, const float *x, const int *labels,
+                                int n, const float *zf, void *ud) {
+    int_eval *ie = ud;
+    const hn_resnet_spec *sp = hn_arch_spec(hn_model_arch(m));
+    int C = sp->in_c, HW = sp->in_h * sp->in_w;
+    if (!ie->net) { /* the model is configured (and BN recalibrated) now */
+        hn_intnet_opts o = hn_intnet_opts_default();
+        o.conv = ie->conv;
+        o.conv_ud = ie->conv_ud;
+        HN_TRY(hn_intnet_new(m, &o, &ie->net));
+        if (ie->crosscheck) HN_TRY(hn_intnet_new(m, NULL, &ie->ref));
+        ie->classes = sp->num_classes;
+    }
+    if (n > ie->cap) {
+        free(ie->codes); free(ie->logits); free(ie->ref_logits);
+        ie->codes = malloc((size_t)n * C * HW);
+        ie->logits = malloc(sizeof(float) * (size_t)n * ie->classes);
+        ie->ref_logits = malloc(sizeof(float) * (size_t)n * ie->classes);
+        if (!ie->codes || !ie->logits || !ie->ref_logits)
+            return hn_fail(HN_ERR_NOMEM, "eval");
+        ie->cap = n;
+    }
+    float mean[4], std[4];
+    if (!hn_model_input_norm(m, mean, std))
+        return hn_fail(HN_ERR_INVAL, "eval: the model has no 8-bit input");
+    hn_intnet_codes_from_norm(x, n, C, HW, mean, std, ie->codes);
+    HN_TRY(hn_intnet_forward(ie->net, ie->codes, n, ie->logits));
+    int K = ie->classes;
+    if (ie->ref) {
+        HN_TRY(hn_intnet_forward(ie->ref, ie->codes, n, ie->ref_logits));
+        for (int i = 0; i < n; i++)
+            ie->exact += !memcmp(ie->logits + (size_t)i * K,
+                                 ie->ref_logits + (size_t)i * K, sizeof(float) * K);
+    }
+    for (int i = 0; i < n; i++) {
+        const float *a = zf + (size_t)i * K, *b = ie->logits + (size_t)i * K;
+        int af = 0, ai = 0;
+        for (int k = 0; k < K; k++) {
+            if (a[k] > a[af]) af = k;
+            if (b[k] > b[ai]) ai = k;
+            double d = fabs((double)a[k] - b[k]);
+            if (d > ie->max_dz) ie->max_dz = d;
+        }
+        ie->agree += af == ai;
+        ie->correct += ai == labels[i];
+    }
+    ie->n += n;
+    return HN_OK;
+}
+
+int hn_cmd_eval(int argc, char **argv) {
+    const char *cmd = "eval", *exp_path = NULL, *ckpt = NULL, *cfg = NULL;
+    const char *split = "val", *backend = "cpu";
+    long limit = 0;
+    const char *sets[HN_ARG_MAX_SETS];
+    int n_sets = 0;
+    bool json = false, crosscheck = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--checkpoint")) {
+            if (!(ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--config")) {
+            if (!(cfg = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--split")) {
+            if (!(split = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (strcmp(split, "val") && strcmp(split, "test")) {
+                fprintf(stderr, "hetnas eval: --split: expected val or test, "
+                        "got '%s'\n", split);
+                return 2;
+            }
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--backend")) {
+            if (!(backend = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (strcmp(backend, "cpu") && strcmp(backend, "ref") &&
+                strcmp(backend, "csim") && strcmp(backend, "verilator")) {
+                fprintf(stderr, "hetnas eval: --backend: expected cpu, ref, "
+                        "csim or verilator, got '%s'\n", backend);
+                return 2;
+            }
+#ifndef HN_EVAL_HAVE_SIM
+            if (!strcmp(backend, "verilator")) {
+                fprintf(stderr, "hetnas eval: --backend verilator: this build "
+                        "has no Verilator model (configure with Verilator "
+                        "installed, HN_WITH_VERILATOR=ON)\n");
+                return 2;
+            }
+#endif
+        } else if (!strcmp(a, "--crosscheck")) {
+            crosscheck = true;
+        } else if (!strcmp(a, "--limit")) {
+            const char *v;
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            char *end;
+            limit = strtol(v, &end, 10);
+            if (*end || limit < 1) {
+                fprintf(stderr, "hetnas eval: --limit: expected a positive "
+                        "integer, got '%s'\n", v);
+                return 2;
+            }
+        } else {
+            int rc = hn_arg_experiment(cmd, k_eval_usage, argc, argv, &i, &exp_path,
+                                sets, &n_sets);
+            if (rc) return rc == HN_ARG_HELP ? 0 : rc;
+        }
+    }
+    if (crosscheck && (!strcmp(backend, "cpu") || !strcmp(backend, "ref"))) {
+        fprintf(stderr, "hetnas eval: --crosscheck compares csim or verilator "
+                "with ref; got --backend %s\n", backend);
+        return 2;
+    }
+    if (!exp_path || !ckpt) {
+        fprintf(stderr, "hetnas eval: give an experiment file and "
+                "--checkpoint\n%s", k_eval_usage);
+        return 2;
+    }
+    hn_experiment e;
+    if (hn_experiment_load(exp_path, sets, n_sets, &e) != HN_OK) {
+        hn_arg_report(cmd);
+        return 2;
+    }
+    hn_eval_result r;
+    int_eval ie;
+    memset(&ie, 0, sizeof ie);
+    bool integer = strcmp(backend, "cpu") != 0;
+    ie.conv = !strcmp(backend, "csim") ? hn_intnet_conv_csim : hn_intnet_conv_ref;
+    ie.crosscheck = crosscheck;
+    hn_status st = HN_OK;
+    uint64_t cycles = 0;
+#ifdef HN_EVAL_HAVE_SIM
+    hn_sim *sim = NULL;
+    if (!strcmp(backend, "verilator")) {
+        hn_sim_opts so = hn_sim_opts_default();
+        st = hn_sim_open(&so, &sim);
+        ie.conv = hn_sim_conv;
+        ie.conv_ud = sim;
+    }
+#endif
+    hn_eval_opts eo = {integer ? int_eval_batch : NULL, &ie, limit};
+    if (st == HN_OK) st = hn_eval_checkpoint_ex(&e, ckpt, cfg, split, &eo, &r);
+#ifdef HN_EVAL_HAVE_SIM
+    if (sim) {
+        hn_sim_stats(sim, &cycles, NULL);
+        hn_sim_close(sim);
+    }
+#endif
+    hn_experiment_clear(&e);
+    hn_intnet_free(ie.net);
+    hn_intnet_free(ie.ref);
+    free(ie.codes);
+    free(ie.logits);
+    free(ie.ref_logits);
+    if (st != HN_OK) return hn_arg_fail(cmd, st);
+    double iacc = ie.n ? (double)ie.correct / ie.n : 0.0;
+    double agree = ie.n ? (double)ie.agree / ie.n : 0.0;
+    if (json) {
+        /* the JSON writer turns a non-finite value into null */
+        hn_jw *w = hn_jw_new(0);
+        if (!w) {
+            fprintf(stderr, "hetnas eval: out of memory\n");
+            return 1;
+        }
+        hn_jw_obj_begin(w);
+        hn_jw_key(w, "split");
+        hn_jw_str(w, split);
+        hn_jw_key(w, "samples");
+        hn_jw_int(w, r.n);
+        hn_jw_key(w, "acc");
+        hn_jw_double(w, r.acc);
+        hn_jw_key(w, "loss");
+        hn_jw_double(w, r.loss);
+        if (integer) {
+            hn_jw_key(w, "backend");
+            hn_jw_str(w, backend);
+            hn_jw_key(w, "int_acc");
+            hn_jw_double(w, iacc);
+            hn_jw_key(w, "agreement");
+            hn_jw_double(w, agree);
+            hn_jw_key(w, "max_logit_diff");
+            hn_jw_double(w, ie.max_dz);
+            if (crosscheck) {
+                hn_jw_key(w, "bitexact_vs_ref");
+                hn_jw_int(w, ie.exact);
+            }
+            if (cycles) {
+                hn_jw_key(w, "array_cycles_per_image");
+                hn_jw_double(w, ie.n ? (double)cycles / ie.n : 0.0);
+            }
+        }
+        hn_jw_obj_end(w);
+        printf("%s\n", hn_jw_data(w, NULL));
+        hn_jw_free(w);
+    } else {
+        printf("%s: %d samples, top-1 %.2f%%, loss %.4f\n", split, r.n,
+               100 * r.acc, r.loss);
+        if (integer)
+            printf("%s (integer): top-1 %.2f%%, agreement with the float model "
+                   "%.2f%% (%ld/%ld), max |logit difference| %.4g\n", backend,
+                   100 * iacc, 100 * agree, ie.agree, ie.n, ie.max_dz);
+        if (crosscheck)
+            printf("%s logits equal ref's bit for bit on %ld/%ld images\n",
+                   backend, ie.exact, ie.n);
+        if (cycles)
+            printf("verilator: %.0f array cycles per image (loading and "
+                   "read-back not counted)\n", ie.n ? (double)cycles / ie.n : 0.0);
+    }
+    if (crosscheck && ie.exact != ie.n) {
+        fprintf(stderr, "hetnas eval: %s logits differ from ref's on %ld of "
+                "%ld images\n", backend, ie.n - ie.exact, ie.n);
+        return 1;
+    }
+    return 0;
+}
