@@ -64,6 +64,23 @@ if "$HN" eval "$tmp/exp.yaml" --checkpoint "$CK" --backend verilator --crosschec
       && grep -q "array cycles per image" "$tmp/v.out"; } \
     && ok "verilator logits == ref logits (6 images)" || { bad "verilator crosscheck"; cat "$tmp/v.out"; }
   cat "$tmp/v.out"
+  # the trained network, image by image, in the hardware report
+  "$HN" hw report --checkpoint "$CK" --experiment "$tmp/exp.yaml" --images 3 --dma 1,1 --json \
+      >"$tmp/r.json" 2>&1 && "$PY" - "$tmp/r.json" <<'PYEOF' && ok "hw report --checkpoint on the RTL" || { bad "hw report --checkpoint"; cat "$tmp/r.json"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["measured"] and d["checkpoint"]["images"] == 3, d
+assert len(d["layers"]) == 9, d
+for l in d["layers"]:
+    assert l["matches_reference"] and l["cycles"] == l["model_cycles"] > 0, l
+    assert l["kernel_cycles"] > l["cycles"], l
+t = d["total"]
+assert t["cycles"] == sum(l["cycles"] for l in d["layers"]), t
+print("    cycles/image", t["cycles"], "kernel", t["kernel_cycles"], "util", round(t["utilization"], 3))
+PYEOF
+  "$HN" hw report --checkpoint "$CK" >"$tmp/r2" 2>&1; rc=$?
+  { [ $rc -eq 2 ] && grep -q "needs --experiment" "$tmp/r2"; } && ok "hw report --checkpoint without --experiment refused" \
+    || { bad "hw report --checkpoint alone"; cat "$tmp/r2"; }
 elif grep -q "no Verilator model" "$tmp/v.err"; then
   echo "note: verilator backend not in this build"
 else

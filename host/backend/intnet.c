@@ -439,6 +439,18 @@ hn_status hn_intnet_forward(hn_intnet *net, const uint8_t *codes, int n,
     return st;
 }
 
+const hn_hwjob *hn_intnet_layer_job(const hn_intnet *net, int l) {
+    if (!net) return NULL;
+    if (net->stem.l == l) return &net->stem.job;
+    for (int b = 0; b < net->nb; b++) {
+        const iblock *k = &net->bl[b];
+        if (k->c1.l == l) return &k->c1.job;
+        if (k->c2.l == l) return &k->c2.job;
+        if (k->cd.d && k->cd.l == l) return &k->cd.job;
+    }
+    return NULL;
+}
+
 void hn_intnet_codes_from_norm(const float *x, int n, int C, int HW,
                                const float *mean, const float *std,
                                uint8_t *codes) {

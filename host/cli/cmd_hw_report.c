@@ -15,8 +15,11 @@
 #include "hetnas/cost.h"
 #include "hetnas/cycles.h"
 #include "hetnas/hwjob.h"
+#include "hetnas/hwref.h"
 #include "hetnas/hwreport.h"
+#include "hetnas/intnet.h"
 #include "hetnas/json.h"
+#include "hetnas/trainer.h"
 
 #if defined(HN_HAVE_VERILATOR)
 #include "hetnas/sim.h"
@@ -29,6 +32,8 @@ static const char *k_usage =
     "                        [--input-bits 8] [--samples N] [--seed S]\n"
     "                        [--array DMxDNxDK] [--acc-w B] [--dma RD,WR]\n"
     "                        [--no-sim] [--json]\n"
+    "       hetnas hw report --checkpoint CK --experiment EXP.yaml [--config FILE]\n"
+    "                        [--images N] [--split val|test] [--dma RD,WR] [--json]\n"
     "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
     "random weights and activations, checked against the C reference), the\n"
     "cycle model's prediction, ideal cycles and utilization.  With\n"
@@ -39,7 +44,13 @@ static const char *k_usage =
     "of 2^20 words (the RTL is measured only at the size it was verilated\n"
     "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (DMA load +\n"
     "run + store) at read/write memory latencies RD, WR cycles (1,1 = the\n"
-    "Verilator memory model; docs/hardware.md \"Kernel time\").\n";
+    "Verilator memory model; docs/hardware.md \"Kernel time\").\n"
+    "--checkpoint: the trained network of a run (its experiment, optionally\n"
+    "another --config) runs image by image as the integer network (docs/nn.md)\n"
+    "on the RTL: the first N images (default 10) of the split (default val);\n"
+    "per layer the measured cycles per image and every layer's accumulators\n"
+    "checked against the C reference, plus the top-1 agreement of the\n"
+    "integer logits with the fake-quant float model.\n";
 
 typedef hn_hwreport_layer layer_row;
 
@@ -54,6 +65,92 @@ static hn_status sim_run(void *ctx, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles) {
     return hn_sim_run((hn_sim *)ctx, job, acc, cycles);
 }
+
+/* ---- --checkpoint: the trained network on the RTL, image by image ---------- */
+typedef struct ck_run {
+    hn_sim *sim;
+    hn_intnet *net;
+    hn_arch *arch;          /* clones of the model's, for the cost tables */
+    hn_config *cfg;
+    int64_t *cycles;        /* (L) summed over images */
+    int *bad;               /* (L) jobs whose accumulators differ from hwref */
+    int32_t *ref;
+    size_t ref_cap;
+    uint8_t *codes;
+    float *logits;
+    int cap;
+    long n, agree;
+} ck_run;
+
+static hn_status ck_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
+    ck_run *k = ud;
+    int l = 0, L = hn_arch_n_layers(k->arch);
+    while (l < L && hn_intnet_layer_job(k->net, l) != job) l++;
+    if (l == L) return hn_fail(HN_ERR_INTERNAL, "hw report: a conv job of no layer");
+    uint64_t cyc = 0;
+    HN_TRY(hn_sim_run(k->sim, job, acc, &cyc));
+    k->cycles[l] += (int64_t)cyc;
+    int oh, ow;
+    hn_hwjob_out_dims(job, &oh, &ow);
+    size_t n = (size_t)job->c_out * oh * ow;
+    if (n > k->ref_cap) {
+        free(k->ref);
+        if (!(k->ref = malloc(sizeof(int32_t) * n))) return hn_fail(HN_ERR_NOMEM, "hw report");
+        k->ref_cap = n;
+    }
+    HN_TRY(hn_hwref_conv(job, k->ref));
+    k->bad[l] += memcmp(k->ref, acc, sizeof(int32_t) * n) != 0;
+    return HN_OK;
+}
+
+static hn_status ck_batch(hn_model *m, const float *x, const int *labels, int n,
+                          const float *zf, void *ud) {
+    (void)labels;
+    ck_run *k = ud;
+    const hn_resnet_spec *sp = hn_arch_spec(hn_model_arch(m));
+    const int C = sp->in_c, HW = sp->in_h * sp->in_w, K = sp->num_classes;
+    if (!k->net) { /* the model is configured now */
+        HN_TRY(hn_arch_resnet(sp, &k->arch));
+        if (!(k->cfg = hn_config_clone(hn_model_config(m))))
+            return hn_fail(HN_ERR_NOMEM, "hw report");
+        int L = hn_arch_n_layers(k->arch);
+        k->cycles = calloc((size_t)L, sizeof *k->cycles);
+        k->bad = calloc((size_t)L, sizeof *k->bad);
+        if (!k->cycles || !k->bad) return hn_fail(HN_ERR_NOMEM, "hw report");
+        hn_intnet_opts o = hn_intnet_opts_default();
+        o.conv = ck_conv;
+        o.conv_ud = k;
+        HN_TRY(hn_intnet_new(m, &o, &k->net));
+    }
+    if (n > k->cap) {
+        free(k->codes); free(k->logits);
+        k->codes = malloc((size_t)n * C * HW);
+        k->logits = malloc(sizeof(float) * (size_t)n * K);
+        if (!k->codes || !k->logits) return hn_fail(HN_ERR_NOMEM, "hw report");
+        k->cap = n;
+    }
+    float mean[4], std[4];
+    if (!hn_model_input_norm(m, mean, std))
+        return hn_fail(HN_ERR_INVAL, "hw report: the model has no 8-bit input");
+    hn_intnet_codes_from_norm(x, n, C, HW, mean, std, k->codes);
+    HN_TRY(hn_intnet_forward(k->net, k->codes, n, k->logits));
+    for (int i = 0; i < n; i++) {
+        const float *a = zf + (size_t)i * K, *b = k->logits + (size_t)i * K;
+        int af = 0, ai = 0;
+        for (int j = 1; j < K; j++) {
+            if (a[j] > a[af]) af = j;
+            if (b[j] > b[ai]) ai = j;
+        }
+        k->agree += af == ai;
+    }
+    k->n += n;
+    return HN_OK;
+}
+
+static void ck_free(ck_run *k) {
+    hn_intnet_free(k->net);
+    free(k->cycles); free(k->bad); free(k->ref); free(k->codes); free(k->logits);
+}
 #endif
 
 int hn_cmd_hw_report(int argc, char **argv) {
@@ -64,7 +161,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
     int samples = 0, seed = 1, input_bits = 8;
     int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
     hn_dma_params dma = {0, 0};
-    const char *v;
+    const char *v, *ckpt = NULL, *exp_path = NULL, *split = "val";
+    int images = 10;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         int r = hn_arg_model(cmd, argc, argv, &i, &spec, NULL);
@@ -103,6 +201,20 @@ int hn_cmd_hw_report(int argc, char **argv) {
                         "with latencies >= 1 (e.g. 1,1)\n", v);
                 return 2;
             }
+        } else if (!strcmp(o, "--checkpoint")) {
+            if (!(ckpt = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(o, "--experiment")) {
+            if (!(exp_path = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(o, "--images")) {
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, o, v, 1, 1000000, &images)) return 2;
+        } else if (!strcmp(o, "--split")) {
+            if (!(split = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (strcmp(split, "val") && strcmp(split, "test")) {
+                fprintf(stderr, "hetnas hw report: --split: expected val or "
+                        "test, got '%s'\n", split);
+                return 2;
+            }
         } else if (!strcmp(o, "--no-sim")) {
             no_sim = true;
         } else if (!strcmp(o, "--json")) {
@@ -123,13 +235,69 @@ int hn_cmd_hw_report(int argc, char **argv) {
     hn_hwreport_samples smp;
     memset(&smp, 0, sizeof smp);
     int rc = 1;
-    if (hn_arch_resnet(&spec, &a) != HN_OK) {
-        hn_arg_report(cmd);
+    /* ---- --checkpoint: measured on the trained network ------------------- */
+    bool from_ckpt = ckpt || exp_path;
+    uint64_t ck_images = 0, ck_agree = 0;
+    double ck_wall = 0;
+    int64_t *ck_cycles = NULL;
+    int *ck_bad = NULL; /* (L) images whose layer-l accumulators differ from hwref */
+    if (from_ckpt) {
+        if (!ckpt || !exp_path || samples || no_sim || arr_dm || acc_w ||
+            cs.have_homo || cs.have_wm) {
+            fprintf(stderr, "hetnas hw report: --checkpoint needs --experiment "
+                    "(and takes --config FILE, --images, --split, --dma, "
+                    "--json; not --samples, --no-sim, --array, --acc-w, "
+                    "--homogeneous, --width-mult)\n");
+            return 2;
+        }
+#ifndef HN_REPORT_HAVE_SIM
+        fprintf(stderr, "hetnas hw report: --checkpoint runs the network on "
+                "the RTL; this build has no Verilator model (configure with "
+                "Verilator installed, HN_WITH_VERILATOR=ON)\n");
         return 2;
-    }
-    if (!hn_arg_config_build(cmd, &cs, a, false, &c)) {
-        rc = 2;
-        goto done;
+#else
+        hn_experiment e;
+        if (hn_experiment_load(exp_path, NULL, 0, &e) != HN_OK) {
+            hn_arg_report(cmd);
+            return 2;
+        }
+        ck_run k;
+        memset(&k, 0, sizeof k);
+        hn_sim_opts so = hn_sim_opts_default();
+        hn_status st = hn_sim_open(&so, &k.sim);
+        hn_eval_result er;
+        hn_eval_opts eo = {ck_batch, &k, images};
+        double t0 = now_s();
+        if (st == HN_OK) st = hn_eval_checkpoint_ex(&e, ckpt, cs.path, split, &eo, &er);
+        ck_wall = now_s() - t0;
+        hn_experiment_clear(&e);
+        if (k.sim) hn_sim_close(k.sim);
+        if (st != HN_OK) {
+            ck_free(&k);
+            hn_config_free(k.cfg);
+            hn_arch_free(k.arch);
+            return hn_arg_fail(cmd, st);
+        }
+        a = k.arch;
+        c = k.cfg;
+        ck_cycles = k.cycles;
+        k.cycles = NULL;
+        ck_bad = k.bad;
+        k.bad = NULL;
+        ck_images = (uint64_t)k.n;
+        ck_agree = (uint64_t)k.agree;
+        ck_free(&k);
+        spec = *hn_arch_spec(a);
+#endif
+    } else {
+        if (hn_arch_resnet(&spec, &a) != HN_OK) {
+            hn_arg_report(cmd);
+            return 2;
+        }
+        if (!hn_arg_config_build(cmd, &cs, a, false, &c)) {
+            rc = 2;
+            goto done;
+        }
     }
     const int L = hn_arch_n_layers(a);
     rows = calloc((size_t)L, sizeof *rows);
@@ -171,7 +339,30 @@ int hn_cmd_hw_report(int argc, char **argv) {
     int mismatches = 0;
     bool other_size = false;
 #ifdef HN_REPORT_HAVE_SIM
-    if (!no_sim) {
+    if (from_ckpt) {
+        /* the array size the RTL was verilated with (no override allowed) */
+        hn_sim *sim = NULL;
+        hn_sim_opts so = hn_sim_opts_default();
+        if (hn_sim_open(&so, &sim) != HN_OK) {
+            hn_arg_report(cmd);
+            goto done;
+        }
+        p = *hn_sim_params(sim);
+        hn_sim_close(sim);
+        if (hn_hwreport_model(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
+            hn_arg_report(cmd);
+            goto done;
+        }
+        for (int l = 0; l < L; l++) {
+            /* cycles per image; the schedule does not depend on the data */
+            rows[l].measured = ck_images ? ck_cycles[l] / (int64_t)ck_images : 0;
+            rows[l].ok = ck_bad[l] == 0;
+            mismatches += ck_bad[l] != 0;
+            meas_total += (uint64_t)rows[l].measured;
+        }
+        wall = ck_wall;
+        measured = true;
+    } else if (!no_sim) {
         hn_sim *sim = NULL;
         hn_sim_opts so = hn_sim_opts_default();
         if (hn_sim_open(&so, &sim) != HN_OK) {
@@ -230,6 +421,7 @@ simulated:
     }
 
     /* ---- output ------------------------------------------------------------ */
+    const double sim_rate = (double)meas_total * (from_ckpt ? (double)ck_images : 1.0) / wall;
     double ideal_total = 0;
     for (int l = 0; l < L; l++) ideal_total += rows[l].ideal;
     if (json) {
@@ -249,6 +441,19 @@ simulated:
         hn_jw_obj_end(w);
         hn_jw_key(w, "measured");
         hn_jw_bool(w, measured);
+        if (from_ckpt) {
+            hn_jw_key(w, "checkpoint");
+            hn_jw_obj_begin(w);
+            hn_jw_key(w, "path");
+            hn_jw_str(w, ckpt);
+            hn_jw_key(w, "split");
+            hn_jw_str(w, split);
+            hn_jw_key(w, "images");
+            hn_jw_uint(w, ck_images);
+            hn_jw_key(w, "int_float_top1_agreement");
+            hn_jw_double(w, ck_images ? (double)ck_agree / (double)ck_images : 0.0);
+            hn_jw_obj_end(w);
+        }
         hn_jw_key(w, "layers");
         hn_jw_arr_begin(w);
         for (int l = 0; l < L; l++) {
@@ -304,7 +509,7 @@ simulated:
             hn_jw_key(w, "sim_wall_s");
             hn_jw_double(w, wall);
             hn_jw_key(w, "sim_cycles_per_s");
-            hn_jw_double(w, (double)meas_total / wall);
+            hn_jw_double(w, sim_rate);
             hn_jw_key(w, "sim_ticks");
             hn_jw_uint(w, ticks);
         }
@@ -380,12 +585,23 @@ simulated:
                    "overlapped with the run), read latency %d, write latency %d "
                    "cycles (model, docs/hardware.md \"Kernel time\")\n",
                    dma.rd_lat, dma.wr_lat);
-        if (measured)
+        if (measured && from_ckpt)
+            printf("measured on the RTL (Verilator): the trained network on %"
+                   PRIu64 " %s images, cycles per image (the schedule does not "
+                   "depend on the data); %.2f s wall (integer network: "
+                   "packing, loading, running, read-back, C reference check "
+                   "of every layer), %.3g array cycles/s; %s; integer top-1 "
+                   "equals the fake-quant model's on %" PRIu64 "/%" PRIu64
+                   " images\n", ck_images, split, wall,
+                   sim_rate,
+                   mismatches ? "MISMATCH with the C reference (marked !)"
+                              : "every layer matches the C reference",
+                   ck_agree, ck_images);
+        else if (measured)
             printf("measured on the RTL (Verilator): %.2f s wall for the whole "
                    "network (packing, loading, running, read-back, C reference "
                    "check), %.3g array cycles/s, %.3g clock ticks/s (%" PRIu64
-                   " ticks incl. buffer loads); %s\n", wall,
-                   (double)meas_total / wall, (double)ticks / wall, ticks,
+                   " ticks incl. buffer loads); %s\n", wall, sim_rate, (double)ticks / wall, ticks,
                    mismatches ? "MISMATCH with the C reference (marked !)"
                               : "every layer matches the C reference");
         else
@@ -418,6 +634,8 @@ simulated:
     }
     rc = mismatches ? 1 : 0;
 done:
+    free(ck_cycles);
+    free(ck_bad);
     hn_hwreport_samples_free(&smp);
     free(rows);
     free(per);

@@ -59,6 +59,12 @@ void hn_intnet_free(hn_intnet *net);
 hn_status hn_intnet_forward(hn_intnet *net, const uint8_t *codes, int n,
                             float *logits);
 
+/* The conv job the network runs for canonical layer l (arch.h numbering),
+ * NULL when l is out of range.  The net owns it; the same pointer reaches
+ * the conv function on every image, so a backend can tell layers apart
+ * (e.g. per-layer cycles in `hetnas hw report --checkpoint`). */
+const hn_hwjob *hn_intnet_layer_job(const hn_intnet *net, int l);
+
 /* 8-bit codes of a normalized float batch (the inverse of the loader's
  * normalization, round half up, as hn_model_forward does). */
 void hn_intnet_codes_from_norm(const float *x, int n, int C, int HW,
