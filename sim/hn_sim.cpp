@@ -2,6 +2,7 @@
 // rtl/hn_core.sv.  It packs a conv job into the array's memory image
 // (docs/hardware.md, "Memory image"), loads it through the buffer write
 // ports, runs the array and reads the accumulators back.
+#include "hetnas/backend.h"
 #include "hetnas/hwimage.h"
 #include "hetnas/hwparams.h"
 #include "hetnas/sim.h"
@@ -529,3 +530,44 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
 uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s) { return s->axi_kcycles; }
 
 }  // extern "C"
+
+// ---- the verilator backend (backend.h), registered before main() ----------
+namespace {
+
+hn_status vl_open(const hn_backend_opts *o, void **state) {
+    hn_sim_opts so = hn_sim_opts_default();
+    if (o->trace_path) so.trace_path = o->trace_path;
+    if (o->cycle_cap) so.cycle_cap = o->cycle_cap;
+    hn_sim *s = nullptr;
+    HN_TRY(hn_sim_open(&so, &s));
+    *state = s;
+    return HN_OK;
+}
+
+hn_status vl_run(void *state, const hn_hwjob *job, int32_t *acc,
+                 uint64_t *cycles, uint64_t *work) {
+    (void)work;
+    return hn_sim_run(static_cast<hn_sim *>(state), job, acc, cycles);
+}
+
+const hn_array_params *vl_array(void *state) {
+    return hn_sim_params(static_cast<hn_sim *>(state));
+}
+
+uint64_t vl_ticks(void *state) {
+    uint64_t t = 0;
+    hn_sim_stats(static_cast<hn_sim *>(state), nullptr, &t);
+    return t;
+}
+
+void vl_close(void *state) { hn_sim_close(static_cast<hn_sim *>(state)); }
+
+const hn_backend_ops k_verilator = {
+    "verilator", "the RTL array (rtl/hn_core.sv) under Verilator, cycle-accurate",
+    1, 1, vl_open, vl_run, vl_array, vl_ticks, vl_close};
+
+struct Register {
+    Register() { hn_backend_register(&k_verilator); }
+} g_register;
+
+}  // namespace

@@ -81,7 +81,7 @@ PYEOF
   "$HN" hw report --checkpoint "$CK" >"$tmp/r2" 2>&1; rc=$?
   { [ $rc -eq 2 ] && grep -q "needs --experiment" "$tmp/r2"; } && ok "hw report --checkpoint without --experiment refused" \
     || { bad "hw report --checkpoint alone"; cat "$tmp/r2"; }
-elif grep -q "no Verilator model" "$tmp/v.err"; then
+elif grep -q "not in this build" "$tmp/v.err"; then
   echo "note: verilator backend not in this build"
 else
   bad "verilator backend: $(cat "$tmp/v.out" "$tmp/v.err")"

@@ -6,22 +6,16 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "hetnas/backend.h"
+#include "hetnas/cycles.h"
 #include "hetnas/hwjob.h"
-#include "hetnas/hwref.h"
 #include "hetnas/json.h"
 
-#if defined(HN_HAVE_VERILATOR) && defined(__has_include)
-#if __has_include("hetnas/sim.h")
-#include "hetnas/sim.h"
-#define HN_HW_HAVE_SIM 1
-#endif
-#endif
-
 static const char *k_usage =
-    "usage: hetnas hw run --job FILE.json [--backend ref|csim|verilator] "
-    "[--json]\n"
+    "usage: hetnas hw run --job FILE.json [--backend NAME] [--json]\n"
     "                     [--trace FILE.fst] [--cycle-cap N]  (verilator)\n"
     "       hetnas hw report ...   (hetnas hw report --help)\n"
+    "       hetnas hw backends     (the backends of this build)\n"
     "run: executes one conv layer job (JSON, docs/formats.md) and prints the\n"
     "int32 accumulators (c_out, out_h, out_w).  Backends: ref = the C\n"
     "reference (default), csim = the HLS kernel compiled as C, verilator =\n"
@@ -37,40 +31,6 @@ typedef struct hw_result {
     int64_t cycles, model_cycles; /* model_cycles < 0: no model */
     int64_t passes;               /* csim: AND-popcount passes, else -1 */
 } hw_result;
-
-/* The RTL through the Verilator harness (sim/, hn_sim_* C API): measured
- * cycles, and the cycle model's prediction for the same array build. */
-static hn_status run_verilator(const hn_hwjob *job, const char *trace,
-                               uint64_t cycle_cap, hw_result *res) {
-#ifdef HN_HW_HAVE_SIM
-    hn_sim_opts o = hn_sim_opts_default();
-    if (trace) o.trace_path = trace;
-    if (cycle_cap) o.cycle_cap = cycle_cap;
-    hn_sim *sim;
-    HN_TRY(hn_sim_open(&o, &sim));
-    uint64_t cycles = 0;
-    hn_status s = hn_sim_run(sim, job, res->acc, &cycles);
-    if (s == HN_OK) {
-        res->has_cycles = 1;
-        res->cycles = (int64_t)cycles;
-        hn_cycle_report cr;
-        if (hn_cycles_job(job, hn_sim_params(sim), &cr) == HN_OK)
-            res->model_cycles = (int64_t)cr.cycles;
-        else
-            hn_error_clear();
-    }
-    hn_sim_close(sim);
-    return s;
-#else
-    (void)job;
-    (void)trace;
-    (void)cycle_cap;
-    (void)res;
-    return hn_fail(HN_ERR_UNSUPPORTED, "this build has no Verilator model of "
-                   "the RTL (install verilator and configure with "
-                   "-DHN_WITH_VERILATOR=ON)");
-#endif
-}
 
 static int print_json(const char *backend, const hn_hwjob *job,
                       const hw_result *r) {
@@ -194,20 +154,31 @@ static int cmd_run(int argc, char **argv) {
                 k_usage);
         return 2;
     }
-    if (strcmp(backend, "ref") && strcmp(backend, "csim") &&
-        strcmp(backend, "verilator")) {
-        fprintf(stderr, "hetnas hw run: --backend: unknown backend '%s' "
-                "(ref|csim|verilator)\n", backend);
-        return 2;
-    }
     if ((trace || cycle_cap) && strcmp(backend, "verilator")) {
         fprintf(stderr, "hetnas hw run: --trace and --cycle-cap apply to "
                 "--backend verilator only\n");
         return 2;
     }
+    hn_backend_opts bo = hn_backend_opts_default();
+    bo.trace_path = trace;
+    bo.cycle_cap = cycle_cap;
+    hn_backend *be = NULL;
+    hn_status st = hn_backend_open(backend, &bo, &be);
+    if (st != HN_OK) {
+        fprintf(stderr, "hetnas hw run: --backend %s: %s\n", backend, hn_error_msg());
+        return st == HN_ERR_INVAL ? 2 : 1;
+    }
+    const hn_backend_ops *ops = hn_backend_ops_of(be);
+    if (!ops->runs_jobs) {
+        fprintf(stderr, "hetnas hw run: --backend %s runs float networks, not "
+                "integer conv jobs (ref, csim, opencl, verilator do)\n", backend);
+        hn_backend_close(be);
+        return 2;
+    }
     hn_hwjob job;
     if (hn_hwjob_load(job_path, &job) != HN_OK) {
         fprintf(stderr, "hetnas hw run: %s\n", hn_error_msg());
+        hn_backend_close(be);
         return 1;
     }
     hw_result r;
@@ -217,16 +188,29 @@ static int cmd_run(int argc, char **argv) {
     hn_hwjob_out_dims(&job, &r.out_h, &r.out_w);
     r.acc = malloc(sizeof(int32_t) * (size_t)job.c_out * r.out_h * r.out_w);
     int rc = 0;
+    uint64_t cycles = 0;
     if (!r.acc) {
         fprintf(stderr, "hetnas hw run: out of memory\n");
         rc = 1;
-    } else if (!strcmp(backend, "ref")) {
-        if (hn_hwref_conv(&job, r.acc) != HN_OK) rc = 1;
-    } else if (!strcmp(backend, "csim")) {
-        if (hn_hwcsim_conv(&job, r.acc, &r.passes) != HN_OK) rc = 1;
+    } else if (hn_backend_run_job(be, &job, r.acc, &cycles) != HN_OK) {
+        rc = 1;
     } else {
-        if (run_verilator(&job, trace, cycle_cap, &r) != HN_OK) rc = 1;
+        hn_backend_stats bs;
+        hn_backend_get_stats(be, &bs);
+        if (bs.work) r.passes = (int64_t)bs.work;
+        if (ops->has_cycles) {
+            r.has_cycles = 1;
+            r.cycles = (int64_t)cycles;
+            /* the cycle model's prediction for the same array build */
+            const hn_array_params *ap = hn_backend_array(be);
+            hn_cycle_report cr;
+            if (ap && hn_cycles_job(&job, ap, &cr) == HN_OK)
+                r.model_cycles = (int64_t)cr.cycles;
+            else
+                hn_error_clear();
+        }
     }
+    hn_backend_close(be);
     if (rc == 1 && r.acc)
         fprintf(stderr, "hetnas hw run: %s: --backend %s: %s\n", job_path,
                 backend, hn_error_msg());
@@ -246,7 +230,14 @@ int hn_cmd_hw(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "report")) return hn_cmd_hw_report(argc - 1, argv + 1);
-    fprintf(stderr, "hetnas hw: unknown subcommand '%s' (run|report)\n%s",
+    if (!strcmp(argv[1], "backends")) {
+        for (int i = 0; i < hn_backend_count(); i++) {
+            const hn_backend_ops *o = hn_backend_at(i);
+            printf("%-10s %s\n", o->name, o->desc);
+        }
+        return 0;
+    }
+    fprintf(stderr, "hetnas hw: unknown subcommand '%s' (run|report|backends)\n%s",
             argv[1], k_usage);
     return 2;
 }

@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "hetnas/backend.h"
 #include "hetnas/config.h"
 #include "hetnas/cost.h"
 #include "hetnas/cycles.h"
@@ -21,10 +22,6 @@
 #include "hetnas/json.h"
 #include "hetnas/trainer.h"
 
-#if defined(HN_HAVE_VERILATOR)
-#include "hetnas/sim.h"
-#define HN_REPORT_HAVE_SIM 1
-#endif
 
 static const char *k_usage =
     "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
@@ -54,7 +51,6 @@ static const char *k_usage =
 
 typedef hn_hwreport_layer layer_row;
 
-#ifdef HN_REPORT_HAVE_SIM
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,12 +59,12 @@ static double now_s(void) {
 
 static hn_status sim_run(void *ctx, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles) {
-    return hn_sim_run((hn_sim *)ctx, job, acc, cycles);
+    return hn_backend_run_job((hn_backend *)ctx, job, acc, cycles);
 }
 
 /* ---- --checkpoint: the trained network on the RTL, image by image ---------- */
 typedef struct ck_run {
-    hn_sim *sim;
+    hn_backend *be;         /* verilator */
     hn_intnet *net;
     hn_arch *arch;          /* clones of the model's, for the cost tables */
     hn_config *cfg;
@@ -88,7 +84,7 @@ static hn_status ck_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
     while (l < L && hn_intnet_layer_job(k->net, l) != job) l++;
     if (l == L) return hn_fail(HN_ERR_INTERNAL, "hw report: a conv job of no layer");
     uint64_t cyc = 0;
-    HN_TRY(hn_sim_run(k->sim, job, acc, &cyc));
+    HN_TRY(hn_backend_run_job(k->be, job, acc, &cyc));
     k->cycles[l] += (int64_t)cyc;
     int oh, ow;
     hn_hwjob_out_dims(job, &oh, &ow);
@@ -151,7 +147,6 @@ static void ck_free(ck_run *k) {
     hn_intnet_free(k->net);
     free(k->cycles); free(k->bad); free(k->ref); free(k->codes); free(k->logits);
 }
-#endif
 
 int hn_cmd_hw_report(int argc, char **argv) {
     const char *cmd = "hw report";
@@ -240,6 +235,7 @@ int hn_cmd_hw_report(int argc, char **argv) {
     uint64_t ck_images = 0, ck_agree = 0;
     double ck_wall = 0;
     int64_t *ck_cycles = NULL;
+    hn_array_params ck_p = hn_array_params_default(); /* the RTL's */
     int *ck_bad = NULL; /* (L) images whose layer-l accumulators differ from hwref */
     if (from_ckpt) {
         if (!ckpt || !exp_path || samples || no_sim || arr_dm || acc_w ||
@@ -250,12 +246,6 @@ int hn_cmd_hw_report(int argc, char **argv) {
                     "--homogeneous, --width-mult)\n");
             return 2;
         }
-#ifndef HN_REPORT_HAVE_SIM
-        fprintf(stderr, "hetnas hw report: --checkpoint runs the network on "
-                "the RTL; this build has no Verilator model (configure with "
-                "Verilator installed, HN_WITH_VERILATOR=ON)\n");
-        return 2;
-#else
         hn_experiment e;
         if (hn_experiment_load(exp_path, NULL, 0, &e) != HN_OK) {
             hn_arg_report(cmd);
@@ -263,15 +253,17 @@ int hn_cmd_hw_report(int argc, char **argv) {
         }
         ck_run k;
         memset(&k, 0, sizeof k);
-        hn_sim_opts so = hn_sim_opts_default();
-        hn_status st = hn_sim_open(&so, &k.sim);
+        hn_status st = hn_backend_open("verilator", NULL, &k.be);
         hn_eval_result er;
         hn_eval_opts eo = {ck_batch, &k, images};
         double t0 = now_s();
         if (st == HN_OK) st = hn_eval_checkpoint_ex(&e, ckpt, cs.path, split, &eo, &er);
         ck_wall = now_s() - t0;
         hn_experiment_clear(&e);
-        if (k.sim) hn_sim_close(k.sim);
+        if (k.be) {
+            if (st == HN_OK) ck_p = *hn_backend_array(k.be);
+            hn_backend_close(k.be);
+        }
         if (st != HN_OK) {
             ck_free(&k);
             hn_config_free(k.cfg);
@@ -288,7 +280,6 @@ int hn_cmd_hw_report(int argc, char **argv) {
         ck_agree = (uint64_t)k.agree;
         ck_free(&k);
         spec = *hn_arch_spec(a);
-#endif
     } else {
         if (hn_arch_resnet(&spec, &a) != HN_OK) {
             hn_arg_report(cmd);
@@ -338,17 +329,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
     double wall = 0;
     int mismatches = 0;
     bool other_size = false;
-#ifdef HN_REPORT_HAVE_SIM
     if (from_ckpt) {
-        /* the array size the RTL was verilated with (no override allowed) */
-        hn_sim *sim = NULL;
-        hn_sim_opts so = hn_sim_opts_default();
-        if (hn_sim_open(&so, &sim) != HN_OK) {
-            hn_arg_report(cmd);
-            goto done;
-        }
-        p = *hn_sim_params(sim);
-        hn_sim_close(sim);
+        p = ck_p; /* the array size the RTL was verilated with */
         if (hn_hwreport_model(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
             hn_arg_report(cmd);
             goto done;
@@ -362,44 +344,36 @@ int hn_cmd_hw_report(int argc, char **argv) {
         }
         wall = ck_wall;
         measured = true;
-    } else if (!no_sim) {
-        hn_sim *sim = NULL;
-        hn_sim_opts so = hn_sim_opts_default();
-        if (hn_sim_open(&so, &sim) != HN_OK) {
+    } else if (!no_sim && hn_backend_find("verilator")) {
+        hn_backend *be = NULL;
+        if (hn_backend_open("verilator", NULL, &be) != HN_OK) {
             hn_arg_report(cmd);
             goto done;
         }
-        const hn_array_params *sp = hn_sim_params(sim);
+        const hn_array_params *sp = hn_backend_array(be);
         if (custom && (sp->dm != p.dm || sp->dn != p.dn || sp->dk != p.dk ||
                        sp->acc_w != p.acc_w || sp->w_aw != p.w_aw)) {
             other_size = true;
-            hn_sim_close(sim);
-            goto simulated;
+            hn_backend_close(be);
+        } else {
+            p = *sp;
+            hn_status st = hn_hwreport_model(a, c, input_bits, &p, rows, &model_total);
+            double t0 = now_s();
+            if (st == HN_OK)
+                st = hn_hwreport_measure(a, c, input_bits, (uint64_t)seed, sim_run,
+                                         be, rows, &meas_total, &mismatches);
+            wall = now_s() - t0;
+            hn_backend_stats bs;
+            hn_backend_get_stats(be, &bs);
+            ticks = bs.ticks;
+            hn_backend_close(be);
+            if (st != HN_OK) {
+                hn_arg_report(cmd);
+                goto done;
+            }
+            measured = true;
         }
-        p = *sp;
-        if (hn_hwreport_model(a, c, input_bits, &p, rows, &model_total) != HN_OK) {
-            hn_arg_report(cmd);
-            hn_sim_close(sim);
-            goto done;
-        }
-        double t0 = now_s();
-        hn_status st = hn_hwreport_measure(a, c, input_bits, (uint64_t)seed,
-                                           sim_run, sim, rows, &meas_total,
-                                           &mismatches);
-        wall = now_s() - t0;
-        hn_sim_stats(sim, NULL, &ticks);
-        hn_sim_close(sim);
-        if (st != HN_OK) {
-            hn_arg_report(cmd);
-            goto done;
-        }
-        measured = true;
     }
-simulated:
-#else
-    (void)no_sim;
-    (void)custom;
-#endif
 
     /* ---- random configurations ------------------------------------------ */
     if (hn_hwreport_sample(a, c, &copts, input_bits, &p, samples,
@@ -608,11 +582,8 @@ simulated:
             printf("cycles: not measured (%s); model cycles are exact for "
                    "the RTL\n",
                    other_size ? "the Verilator model has another array size"
-#ifdef HN_REPORT_HAVE_SIM
-                   : "--no-sim"
-#else
-                   : "this build has no Verilator model"
-#endif
+                   : no_sim ? "--no-sim"
+                            : "this build has no Verilator model"
             );
         if (samples > 0 && hn_config_n_ops(c) == 1)
             printf("note: the configuration has one op, so every random "
