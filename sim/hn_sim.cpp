@@ -183,11 +183,6 @@ std::vector<uint32_t> word_at(const uint32_t *base, long i, int wpw) {
 
 extern "C" {
 
-hn_status hn_sim_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
-    if (!ud) return hn_fail(HN_ERR_INVAL, "hn_sim_conv: no simulator (ud)");
-    return hn_sim_run(static_cast<hn_sim *>(ud), job, acc, nullptr);
-}
-
 hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                      uint64_t *cycles) {
     if (cycles) *cycles = 0;

@@ -3,8 +3,8 @@
  * (b_w, b_a) pair, random mixed jobs, group sizes around the 64-bit word,
  * every ResNet-20 layer under random configurations; the number of
  * AND-popcount passes equals sum b_w*b_a*words over the valid taps; limits
- * give named errors; the same source builds and runs as OpenCL C on PoCL
- * when the build has OpenCL; and with Verilator, RTL == csim == reference. */
+ * give named errors.  The same source through OpenCL, and the RTL, against
+ * the reference: tests/test_backend_ops.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,15 +23,6 @@
 #include "hetnas/rng.h"
 #include "hn_bsconv.h"
 
-#ifdef HN_HAVE_OPENCL
-#include <CL/cl.h>
-#endif
-#if defined(HN_HAVE_VERILATOR) && defined(__has_include)
-#if __has_include("hetnas/sim.h")
-#include "hetnas/sim.h"
-#define HLS_TEST_SIM 1
-#endif
-#endif
 
 /* Passes the bit-serial kernel must run: for every filter, output pixel,
  * input group and tap inside the input, words * b_w * b_a. */
@@ -351,139 +342,6 @@ static void test_limits(void **st) {
     free(acc);
 }
 
-#ifdef HN_HAVE_OPENCL
-/* The kernel source as OpenCL C 1.2: build it with the first OpenCL
- * platform (PoCL here) and run random jobs against the reference. */
-static void test_opencl(void **st) {
-    (void)st;
-    cl_platform_id plat;
-    cl_uint np = 0;
-    /* The build enabled OpenCL: a missing platform is a failure, not a skip
-     * (scripts/install-deps.sh installs PoCL). */
-    if (clGetPlatformIDs(1, &plat, &np) != CL_SUCCESS || np == 0)
-        fail_msg("the build enabled OpenCL but no OpenCL platform answers "
-                 "(is pocl-opencl-icd installed?)");
-    cl_device_id dev;
-    cl_int err = clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL);
-    assert_int_equal(err, CL_SUCCESS);
-    cl_context ctx = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    char *src;
-    size_t len;
-    assert_int_equal(hn_file_read_all(HN_SOURCE_DIR "/hls/hn_bsconv.c", &src, &len),
-                     HN_OK);
-    const char *srcs[1] = {src};
-    cl_program prog = clCreateProgramWithSource(ctx, 1, srcs, &len, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    err = clBuildProgram(prog, 1, &dev, "-cl-std=CL1.2 -I " HN_SOURCE_DIR "/hls",
-                         NULL, NULL);
-    if (err != CL_SUCCESS) {
-        char log[8192] = "";
-        clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1,
-                              log, NULL);
-        fail_msg("clBuildProgram failed (%d):\n%s", err, log);
-    }
-    cl_kernel kern = clCreateKernel(prog, "hn_bsconv", &err);
-    assert_int_equal(err, CL_SUCCESS);
-    cl_command_queue q = clCreateCommandQueue(ctx, dev, 0, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    hn_rng r;
-    hn_rng_seed(&r, 5, 7);
-    for (int t = 0; t < 6; t++) {
-        hn_hwjob j;
-        assert_int_equal(hn_hwjob_random(&r, 1, 8, 8, &j), HN_OK);
-        hn_hwpack p;
-        assert_int_equal(hn_hwpack_build(&j, &p), HN_OK);
-        size_t nacc = (size_t)j.c_out * p.out_h * p.out_w;
-        int32_t *ref = malloc(nacc * 4), *got = malloc(nacc * 4);
-        assert_int_equal(hn_hwref_conv(&j, ref), HN_OK);
-        cl_mem bd = clCreateBuffer(ctx, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                                   p.n_desc * 4, p.desc, &err);
-        assert_int_equal(err, CL_SUCCESS);
-        cl_mem bw = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                   p.n_wpk * 8, p.wpk, &err);
-        assert_int_equal(err, CL_SUCCESS);
-        cl_mem ba = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                   p.n_apk * 8, p.apk, &err);
-        assert_int_equal(err, CL_SUCCESS);
-        cl_mem bo = clCreateBuffer(ctx, CL_MEM_WRITE_ONLY, nacc * 4, NULL, &err);
-        assert_int_equal(err, CL_SUCCESS);
-        clSetKernelArg(kern, 0, sizeof bd, &bd);
-        clSetKernelArg(kern, 1, sizeof bw, &bw);
-        clSetKernelArg(kern, 2, sizeof ba, &ba);
-        clSetKernelArg(kern, 3, sizeof bo, &bo);
-        size_t one = 1;
-        assert_int_equal(clEnqueueNDRangeKernel(q, kern, 1, NULL, &one, &one, 0,
-                                                NULL, NULL), CL_SUCCESS);
-        assert_int_equal(clEnqueueReadBuffer(q, bo, CL_TRUE, 0, nacc * 4, got, 0,
-                                             NULL, NULL), CL_SUCCESS);
-        assert_int_equal(clEnqueueReadBuffer(q, bd, CL_TRUE, 0, p.n_desc * 4,
-                                             p.desc, 0, NULL, NULL), CL_SUCCESS);
-        assert_int_equal(p.desc[HN_BS_D_STATUS], HN_BS_E_OK);
-        for (size_t i = 0; i < nacc; i++)
-            if (ref[i] != got[i])
-                fail_msg("OpenCL job %d: acc[%zu]: ref %d opencl %d", t, i,
-                         ref[i], got[i]);
-        clReleaseMemObject(bd);
-        clReleaseMemObject(bw);
-        clReleaseMemObject(ba);
-        clReleaseMemObject(bo);
-        free(ref);
-        free(got);
-        hn_hwpack_free(&p);
-        hn_hwjob_free(&j);
-    }
-    clReleaseCommandQueue(q);
-    clReleaseKernel(kern);
-    clReleaseProgram(prog);
-    clReleaseContext(ctx);
-    free(src);
-}
-#endif
-
-#ifdef HLS_TEST_SIM
-/* RTL (Verilator) == HLS csim == C reference on the same random jobs
- * (b_w 2..8: the RTL has no binary weights). */
-static void test_three_way(void **st) {
-    (void)st;
-    hn_sim_opts o = hn_sim_opts_default();
-    hn_sim *sim;
-    if (hn_sim_open(&o, &sim) != HN_OK) fail_msg("hn_sim_open: %s", hn_error_msg());
-    hn_rng r;
-    hn_rng_seed(&r, 333, 8);
-    int ran = 0;
-    for (int t = 0; t < 25; t++) {
-        hn_hwjob j;
-        assert_int_equal(hn_hwjob_random(&r, 1, 8, 8, &j), HN_OK);
-        int oh, ow;
-        hn_hwjob_out_dims(&j, &oh, &ow);
-        size_t n = (size_t)j.c_out * oh * ow;
-        int32_t *a = malloc(n * 4), *b = malloc(n * 4), *c = malloc(n * 4);
-        uint64_t cycles = 0;
-        assert_int_equal(hn_hwref_conv(&j, a), HN_OK);
-        assert_int_equal(hn_hwcsim_conv(&j, b, NULL), HN_OK);
-        hn_status s = hn_sim_run(sim, &j, c, &cycles);
-        if (s == HN_OK) {
-            ran++;
-            for (size_t i = 0; i < n; i++)
-                if (a[i] != b[i] || a[i] != c[i])
-                    fail_msg("job %d acc[%zu]: ref %d csim %d rtl %d", t, i,
-                             a[i], b[i], c[i]);
-            assert_true(cycles > 0);
-        } else {
-            /* Only a job beyond the array build may be refused. */
-            assert_int_equal(s, HN_ERR_UNSUPPORTED);
-        }
-        free(a);
-        free(b);
-        free(c);
-        hn_hwjob_free(&j);
-    }
-    assert_true(ran >= 20);
-    hn_sim_close(sim);
-}
-#endif
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_popcount),
@@ -493,12 +351,6 @@ int main(void) {
         cmocka_unit_test(test_word_boundaries),
         cmocka_unit_test(test_resnet20),
         cmocka_unit_test(test_limits),
-#ifdef HN_HAVE_OPENCL
-        cmocka_unit_test(test_opencl),
-#endif
-#ifdef HLS_TEST_SIM
-        cmocka_unit_test(test_three_way),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

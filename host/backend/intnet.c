@@ -72,17 +72,11 @@ hn_intnet_opts hn_intnet_opts_default(void) {
 }
 
 /* ---- conv backends ------------------------------------------------------------
- * The oracle and the HLS kernel implement the job semantics (MSB-aligned
- * mixed-bit inputs, hwjob.h) themselves; these adapt them to the
- * hn_intnet_conv_fn signature. */
+ * The oracle implements the job semantics (MSB-aligned mixed-bit inputs,
+ * hwjob.h); other backends plug in through hn_backend_conv. */
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud) {
     (void)ud;
     return hn_hwref_conv(job, acc);
-}
-
-hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud) {
-    (void)ud;
-    return hn_hwcsim_conv(job, acc, NULL);
 }
 
 /* ---- construction ------------------------------------------------------------- */

@@ -5,9 +5,9 @@
  * integer residual add at a common fixed-point scale, integer average
  * pooling (sums) and a float FC on the pooled integer sums.
  *
- * The per-layer convolution is pluggable (hn_intnet_conv_fn) so that csim,
- * Verilator or XRT can run the jobs; the default is the plain-C golden
- * model hn_intnet_conv_ref (= hn_hwref_conv, the oracle). */
+ * The per-layer convolution is pluggable (hn_intnet_conv_fn): any backend
+ * of backend.h (csim, opencl, verilator) runs the jobs through
+ * hn_backend_conv; the default is the oracle hn_hwref_conv. */
 #ifndef HETNAS_INTNET_H
 #define HETNAS_INTNET_H
 
@@ -30,8 +30,7 @@ typedef hn_status (*hn_intnet_conv_fn)(const hn_hwjob *job, int32_t *acc,
 
 /* The plain-C oracle hn_hwref_conv (int64 sums, overflow check). */
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud);
-/* The HLS kernel compiled as C (hn_hwcsim_conv), same semantics. */
-hn_status hn_intnet_conv_csim(const hn_hwjob *job, int32_t *acc, void *ud);
+/* Any backend of backend.h: opts.conv = hn_backend_conv, opts.conv_ud = it. */
 
 typedef struct hn_intnet_opts {
     hn_intnet_conv_fn conv; /* NULL: hn_intnet_conv_ref */

@@ -59,11 +59,6 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
  * hn_sim_run_axi, summed over its kernel calls; 0 before the first. */
 uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s);
 
-/* hn_sim_run in the signature of a pluggable integer-network conv
- * (intnet.h hn_intnet_conv_fn): ud is the hn_sim.  The cycles add up in
- * hn_sim_stats. */
-hn_status hn_sim_conv(const hn_hwjob *job, int32_t *acc, void *ud);
-
 /* Cycles and host ticks of everything run so far (ticks include loading
  * and read-back), for simulation-speed figures. */
 void hn_sim_stats(const hn_sim *s, uint64_t *array_cycles,
