@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hetnas/hwref.h"
+#include "hetnas/intnet.h"
 
 #define MAX_BACKENDS 16
 
@@ -194,4 +195,9 @@ void hn_backend_get_stats(const hn_backend *b, hn_backend_stats *s) {
 hn_status hn_backend_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
     if (!ud) return hn_fail(HN_ERR_INVAL, "hn_backend_conv: no backend (ud)");
     return hn_backend_run_job(ud, job, acc, NULL);
+}
+
+void hn_backend_intnet_opts(hn_backend *b, struct hn_intnet_opts *o) {
+    o->conv = hn_backend_conv;
+    o->conv_ud = b;
 }

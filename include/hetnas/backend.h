@@ -95,6 +95,12 @@ void hn_backend_get_stats(const hn_backend *b, hn_backend_stats *s);
 /* intnet.h's conv function form of hn_backend_run_job: ud = hn_backend. */
 hn_status hn_backend_conv(const hn_hwjob *job, int32_t *acc, void *ud);
 
+/* Sets the conv of integer-network options o (intnet.h) to backend b, so
+ * that hn_intnet_new(model, o, ..) runs every layer on b (batched over the
+ * images of one hn_intnet_forward where b supports it). */
+struct hn_intnet_opts;
+void hn_backend_intnet_opts(hn_backend *b, struct hn_intnet_opts *o);
+
 #ifdef __cplusplus
 }
 #endif
