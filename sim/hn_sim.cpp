@@ -559,7 +559,7 @@ void vl_close(void *state) { hn_sim_close(static_cast<hn_sim *>(state)); }
 
 const hn_backend_ops k_verilator = {
     "verilator", "the RTL array (rtl/hn_core.sv) under Verilator, cycle-accurate",
-    1, 1, vl_open, vl_run, vl_array, vl_ticks, vl_close};
+    1, 1, vl_open, vl_run, vl_array, vl_ticks, vl_close, nullptr, 0};
 
 struct Register {
     Register() { hn_backend_register(&k_verilator); }

@@ -5,7 +5,9 @@
  * aligned to the array), all-extreme values, every ResNet-20 layer under a
  * random heterogeneous configuration, and whole integer networks (logits).
  * A backend with a clock must also measure what the cycle model predicts.
- * A backend the build has and that cannot open FAILS (never a skip). */
+ * Networks also run in chunks of images (batched backends: one call per
+ * layer and chunk).  A backend the build has and that cannot open FAILS
+ * (never a skip). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,18 +278,29 @@ static void test_networks(void **st) {
     assert_int_equal(hn_intnet_new(m, NULL, &ref), HN_OK);
     float zr[6 * 10], zb[6 * 10];
     assert_int_equal(hn_intnet_forward(ref, q, N, zr), HN_OK);
-    for (int b = 0; b < g_nb; b++) {
-        hn_intnet_opts o = hn_intnet_opts_default();
-        o.conv = hn_backend_conv;
-        o.conv_ud = g_be[b];
-        hn_intnet *net = NULL;
-        assert_int_equal(hn_intnet_new(m, &o, &net), HN_OK);
-        if (hn_intnet_forward(net, q, N, zb) != HN_OK)
-            fail_msg("network on %s: %s", hn_backend_name(g_be[b]), hn_error_msg());
-        if (memcmp(zr, zb, sizeof zr))
-            fail_msg("network on %s: logits differ from ref's", hn_backend_name(g_be[b]));
-        hn_intnet_free(net);
-    }
+    /* chunks of 4 images (4 + 2) through the image-by-image path */
+    hn_intnet_opts o4 = hn_intnet_opts_default();
+    o4.batch = 4;
+    hn_intnet *r4 = NULL;
+    assert_int_equal(hn_intnet_new(m, &o4, &r4), HN_OK);
+    assert_int_equal(hn_intnet_forward(r4, q, N, zb), HN_OK);
+    assert_memory_equal(zr, zb, sizeof zr);
+    hn_intnet_free(r4);
+    for (int b = 0; b < g_nb; b++)
+        for (int chunk = 0; chunk < 2; chunk++) {
+            /* the backend's own batching, then chunks of 4 */
+            hn_intnet_opts o = hn_intnet_opts_default();
+            hn_backend_intnet_opts(g_be[b], &o);
+            if (chunk) o.batch = 4;
+            hn_intnet *net = NULL;
+            assert_int_equal(hn_intnet_new(m, &o, &net), HN_OK);
+            if (hn_intnet_forward(net, q, N, zb) != HN_OK)
+                fail_msg("network on %s: %s", hn_backend_name(g_be[b]), hn_error_msg());
+            if (memcmp(zr, zb, sizeof zr))
+                fail_msg("network on %s (batch %d): logits differ from ref's",
+                         hn_backend_name(g_be[b]), o.batch);
+            hn_intnet_free(net);
+        }
     hn_intnet_free(ref);
     free(q); free(x); free(counts);
     hn_model_free(m);

@@ -41,14 +41,17 @@ static hn_status csim_run(void *state, const hn_hwjob *job, int32_t *acc,
 
 static const hn_backend_ops k_cpu = {
     "cpu", "float training engine, fake quantization (whole networks only)",
-    0, 0, none_open, NULL, NULL, NULL, none_close};
+    0, 0, none_open, NULL, NULL, NULL, none_close, NULL, 0};
 static const hn_backend_ops k_ref = {
     "ref", "integer C oracle (hn_hwref_conv)", 1, 0, none_open, ref_run, NULL,
-    NULL, none_close};
+    NULL, none_close, NULL, 0};
 static const hn_backend_ops k_csim = {
     "csim", "HLS kernel hls/hn_bsconv.c compiled as C", 1, 0, none_open,
-    csim_run, NULL, NULL, none_close};
+    csim_run, NULL, NULL, none_close, NULL, 0};
 
+#ifdef HN_HAVE_DNNL
+extern const hn_backend_ops hn_backend_cpuint_ops; /* hwcpuint.c */
+#endif
 #ifdef HN_HAVE_OPENCL
 extern const hn_backend_ops hn_backend_opencl_ops; /* hwopencl.c */
 #endif
@@ -57,6 +60,8 @@ extern const hn_backend_ops hn_backend_opencl_ops; /* hwopencl.c */
 static const struct {
     const char *name, *how;
 } k_optional[] = {
+    {"cpuint", "configure with oneDNN installed (HN_WITH_DNNL=ON; "
+               "scripts/install-deps.sh installs libdnnl-dev)"},
     {"opencl", "configure with OpenCL headers and an ICD loader installed "
                "(HN_WITH_OPENCL=ON; scripts/install-deps.sh installs PoCL)"},
     {"verilator", "configure with Verilator installed (HN_WITH_VERILATOR=ON)"},
@@ -85,6 +90,9 @@ static void builtins(void) {
     add(&k_cpu);
     add(&k_ref);
     add(&k_csim);
+#ifdef HN_HAVE_DNNL
+    add(&hn_backend_cpuint_ops);
+#endif
 #ifdef HN_HAVE_OPENCL
     add(&hn_backend_opencl_ops);
 #endif
@@ -197,7 +205,19 @@ hn_status hn_backend_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
     return hn_backend_run_job(ud, job, acc, NULL);
 }
 
+static hn_status conv_batch(const hn_hwjob *job, int n, const int32_t *acts,
+                            int32_t *acc, void *ud) {
+    hn_backend *b = ud;
+    HN_TRY(b->ops->run_batch(b->state, job, n, acts, acc));
+    b->st.jobs += (uint64_t)n;
+    return HN_OK;
+}
+
 void hn_backend_intnet_opts(hn_backend *b, struct hn_intnet_opts *o) {
     o->conv = hn_backend_conv;
     o->conv_ud = b;
+    if (b->ops->run_batch) {
+        o->conv_batch = conv_batch;
+        o->batch = b->ops->batch > 1 ? b->ops->batch : 1;
+    }
 }

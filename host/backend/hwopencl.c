@@ -155,7 +155,7 @@ static hn_status ocl_run(void *state, const hn_hwjob *job, int32_t *acc,
 
 const hn_backend_ops hn_backend_opencl_ops = {
     "opencl", "HLS kernel source through OpenCL (PoCL here; XRT's ICD on Alveo)",
-    1, 0, ocl_open, ocl_run, NULL, NULL, ocl_close};
+    1, 0, ocl_open, ocl_run, NULL, NULL, ocl_close, NULL, 0};
 #else
 /* ISO C wants a translation unit to declare something. */
 typedef int hn_hwopencl_unused;

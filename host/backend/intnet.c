@@ -38,7 +38,7 @@ typedef struct iconv {
     int32_t *mult;          /* (c_out) */
     int64_t *bias;
     int *shift, *bits;      /* bits: output code bits per filter */
-    int32_t *acc, *out;     /* (c_out, oh, ow) */
+    int32_t *acc, *out;     /* (cap, c_out, oh, ow) */
 } iconv;
 
 typedef struct iblock {
@@ -49,8 +49,8 @@ typedef struct iblock {
     int32_t *id_mult;
     int64_t *id_bias;
     int *id_shift;
-    int32_t *res;           /* (ws, oh, ow) shortcut term */
-    int32_t *codes;         /* (wout, oh, ow) block output codes */
+    int32_t *res;           /* (cap, ws, oh, ow) shortcut term */
+    int32_t *codes;         /* (cap, wout, oh, ow) block output codes */
 } iblock;
 
 struct hn_intnet {
@@ -62,7 +62,8 @@ struct hn_intnet {
     int *in_bits;           /* (in_c) 8 */
     double *fc_w;           /* (classes, wlast): W * a_L * 2^-b_c / HW */
     double *fc_b;
-    int32_t *x;             /* (in_c, H, W) image codes */
+    int32_t *x;             /* (cap, in_c, H, W) image codes */
+    int cap;                /* images per layer pass (opts.batch) */
 };
 
 hn_intnet_opts hn_intnet_opts_default(void) {
@@ -179,8 +180,8 @@ static hn_status iconv_init(hn_intnet *net, const hn_model *m, int l,
     c->bias = malloc(sizeof(int64_t) * (size_t)co);
     c->shift = malloc(sizeof(int) * (size_t)co);
     c->bits = malloc(sizeof(int) * (size_t)co);
-    c->acc = malloc(sizeof(int32_t) * osz);
-    c->out = malloc(sizeof(int32_t) * osz);
+    c->acc = malloc(sizeof(int32_t) * osz * (size_t)net->cap);
+    c->out = malloc(sizeof(int32_t) * osz * (size_t)net->cap);
     float *ws = malloc(sizeof(float) * 3 * (size_t)co);
     if (!j->weights || !c->mult || !c->bias || !c->shift || !c->bits ||
         !c->acc || !c->out || !ws) {
@@ -258,6 +259,7 @@ hn_status hn_intnet_new(const hn_model *m, const hn_intnet_opts *opts,
     if (net->o.max_abits <= 0) net->o.max_abits = HN_HW_BA_MAX;
     if (net->o.max_cout <= 0) net->o.max_cout = 1 << HN_HW_FILT_W;
     if (net->o.acc_bits <= 0) net->o.acc_bits = 32;
+    net->cap = net->o.batch > 1 ? net->o.batch : 1;
     net->arch = hn_model_arch(m);
     const hn_resnet_spec *sp = hn_arch_spec(net->arch);
     net->nb = hn_arch_n_blocks(net->arch);
@@ -270,7 +272,8 @@ hn_status hn_intnet_new(const hn_model *m, const hn_intnet_opts *opts,
     if (cmax < net->in_c) cmax = net->in_c;
     int *tb = malloc(sizeof(int) * 4 * (size_t)cmax); /* scratch bits */
     net->in_bits = malloc(sizeof(int) * (size_t)net->in_c);
-    net->x = malloc(sizeof(int32_t) * (size_t)net->in_c * net->in_h * net->in_w);
+    net->x = malloc(sizeof(int32_t) * (size_t)net->in_c * net->in_h * net->in_w *
+                    (size_t)net->cap);
     net->bl = calloc((size_t)net->nb, sizeof(iblock));
     if (!tb || !net->in_bits || !net->x || !net->bl) {
         st = hn_fail(HN_ERR_NOMEM, "intnet");
@@ -318,7 +321,7 @@ hn_status hn_intnet_new(const hn_model *m, const hn_intnet_opts *opts,
             k->id_mult = malloc(sizeof(int32_t) * (size_t)k->ws);
             k->id_bias = malloc(sizeof(int64_t) * (size_t)k->ws);
             k->id_shift = malloc(sizeof(int) * (size_t)k->ws);
-            k->res = malloc(sizeof(int32_t) * (size_t)k->ws * oh * ow);
+            k->res = malloc(sizeof(int32_t) * (size_t)k->ws * oh * ow * (size_t)net->cap);
             if (!k->id_mult || !k->id_bias || !k->id_shift || !k->res) {
                 st = hn_fail(HN_ERR_NOMEM, "intnet");
                 break;
@@ -330,7 +333,7 @@ hn_status hn_intnet_new(const hn_model *m, const hn_intnet_opts *opts,
                            &k->id_shift[c], &k->id_bias[c], d2->name, c);
             if (st != HN_OK) break;
         }
-        k->codes = malloc(sizeof(int32_t) * (size_t)k->wout * oh * ow);
+        k->codes = malloc(sizeof(int32_t) * (size_t)k->wout * oh * ow * (size_t)net->cap);
         if (!k->codes) { st = hn_fail(HN_ERR_NOMEM, "intnet"); break; }
         memcpy(b_in, k->bits, sizeof(int) * (size_t)k->wout);
         w = k->wout;
@@ -364,69 +367,102 @@ done:
     return HN_OK;
 }
 
-/* ---- forward ---------------------------------------------------------------- */
-static hn_status run_conv(hn_intnet *net, iconv *c, int32_t *acts) {
-    c->job.acts = acts;
-    hn_status st = net->o.conv(&c->job, c->acc, net->o.conv_ud);
+/* ---- forward ----------------------------------------------------------------
+ * Layer by layer over a chunk of up to `cap` images, so that a batched
+ * backend sees n images per conv; every tensor is (n, C, H, W). */
+static hn_status run_conv(hn_intnet *net, iconv *c, const int32_t *acts, int n) {
+    const hn_hwjob *j = &c->job;
+    const size_t isz = (size_t)j->c_in * j->in_h * j->in_w;
+    const long hw = (long)c->oh * c->ow;
+    const size_t osz = (size_t)j->c_out * hw;
+    hn_status st = HN_OK;
+    if (net->o.conv_batch) {
+        st = net->o.conv_batch(j, n, acts, c->acc, net->o.conv_ud);
+    } else {
+        for (int i = 0; i < n && st == HN_OK; i++) {
+            c->job.acts = (int32_t *)(acts + (size_t)i * isz);
+            st = net->o.conv(&c->job, c->acc + (size_t)i * osz, net->o.conv_ud);
+        }
+        c->job.acts = NULL;
+    }
     if (st != HN_OK) return hn_fail_ctx(st, "layer %s", c->d->name);
-    hn_hwrq rq = {c->job.c_out, c->mult, c->bias, c->shift, c->bits, c->relu};
-    st = hn_hwref_requant(&rq, c->acc, (long)c->oh * c->ow, c->out);
+    hn_hwrq rq = {j->c_out, c->mult, c->bias, c->shift, c->bits, c->relu};
+    for (int i = 0; i < n && st == HN_OK; i++)
+        st = hn_hwref_requant(&rq, c->acc + (size_t)i * osz, hw, c->out + (size_t)i * osz);
     if (st != HN_OK) return hn_fail_ctx(st, "layer %s", c->d->name);
     return HN_OK;
 }
 
+/* Block output codes of one image: conv2's term plus the shortcut's, at
+ * Q.RES_F, rounded half up, ReLU and clamp to each channel's bits. */
+static void residual(const iblock *k, const int32_t *c2, const int32_t *r, long hw,
+                     int32_t *codes) {
+    const int64_t half = (int64_t)1 << (RES_F - 1);
+    for (int c = 0; c < k->wout; c++) {
+        const int64_t hi = ((int64_t)1 << k->bits[c]) - 1;
+        const int32_t *a = c < k->w2 ? c2 + (size_t)c * hw : NULL;
+        const int32_t *b = c < k->ws ? r + (size_t)c * hw : NULL;
+        int32_t *o = codes + (size_t)c * hw;
+        for (long p = 0; p < hw; p++) {
+            int64_t v = (a ? (int64_t)a[p] : 0) + (b ? (int64_t)b[p] : 0);
+            /* round half up: floor((v + 2^(F-1)) / 2^F), >> is floor */
+            int64_t q = (v + half) >> RES_F;
+            o[p] = (int32_t)(q < 0 ? 0 : q > hi ? hi : q);
+        }
+    }
+}
+
 hn_status hn_intnet_forward(hn_intnet *net, const uint8_t *codes, int n,
                             float *logits) {
-    size_t isz = (size_t)net->in_c * net->in_h * net->in_w;
+    const size_t isz = (size_t)net->in_c * net->in_h * net->in_w;
     int64_t *pool = malloc(sizeof(int64_t) * (size_t)(net->wlast ? net->wlast : 1));
     if (!pool) return hn_fail(HN_ERR_NOMEM, "intnet");
     hn_status st = HN_OK;
-    for (int i = 0; i < n && st == HN_OK; i++) {
-        for (size_t p = 0; p < isz; p++) net->x[p] = codes[(size_t)i * isz + p];
-        if ((st = run_conv(net, &net->stem, net->x)) != HN_OK) break;
-        int32_t *in = net->stem.out;
+    for (int i0 = 0; i0 < n && st == HN_OK; i0 += net->cap) {
+        const int nb = n - i0 < net->cap ? n - i0 : net->cap;
+        for (size_t p = 0; p < (size_t)nb * isz; p++) net->x[p] = codes[(size_t)i0 * isz + p];
+        if ((st = run_conv(net, &net->stem, net->x, nb)) != HN_OK) break;
+        const int32_t *in = net->stem.out;
         for (int b = 0; b < net->nb && st == HN_OK; b++) {
             iblock *k = &net->bl[b];
-            if ((st = run_conv(net, &k->c1, in)) != HN_OK) break;
-            if ((st = run_conv(net, &k->c2, k->c1.out)) != HN_OK) break;
-            long hw = (long)k->c2.oh * k->c2.ow;
+            if ((st = run_conv(net, &k->c1, in, nb)) != HN_OK) break;
+            if ((st = run_conv(net, &k->c2, k->c1.out, nb)) != HN_OK) break;
+            const long hw = (long)k->c2.oh * k->c2.ow;
+            const size_t in_sz = (size_t)k->win * k->c1.job.in_h * k->c1.job.in_w;
+            const size_t rs_sz = (size_t)k->ws * hw, o2_sz = (size_t)k->w2 * hw;
             const int32_t *r;
             if (k->cd.d) {
-                if ((st = run_conv(net, &k->cd, in)) != HN_OK) break;
+                if ((st = run_conv(net, &k->cd, in, nb)) != HN_OK) break;
                 r = k->cd.out;
             } else {
                 /* identity: the input codes as Q.RES_F terms (pointwise) */
                 hn_hwrq rq = {k->ws, k->id_mult, k->id_bias, k->id_shift, NULL, 0};
-                if ((st = hn_hwref_requant(&rq, in, hw, k->res)) != HN_OK) break;
+                for (int i = 0; i < nb && st == HN_OK; i++)
+                    st = hn_hwref_requant(&rq, in + (size_t)i * in_sz, hw,
+                                          k->res + (size_t)i * rs_sz);
+                if (st != HN_OK) break;
                 r = k->res;
             }
-            for (int c = 0; c < k->wout; c++) {
-                const int64_t hi = ((int64_t)1 << k->bits[c]) - 1;
-                const int64_t half = (int64_t)1 << (RES_F - 1);
-                for (long p = 0; p < hw; p++) {
-                    int64_t v = 0;
-                    if (c < k->w2) v += k->c2.out[(size_t)c * hw + p];
-                    if (c < k->ws) v += r[(size_t)c * hw + p];
-                    /* round half up: floor((v + 2^(F-1)) / 2^F) */
-                    int64_t t = v + half;
-                    int64_t q = t >= 0 ? t >> RES_F : -((-(t + 1)) >> RES_F) - 1;
-                    k->codes[(size_t)c * hw + p] = (int32_t)(q < 0 ? 0 : q > hi ? hi : q);
-                }
-            }
+            for (int i = 0; i < nb; i++)
+                residual(k, k->c2.out + (size_t)i * o2_sz, r + (size_t)i * rs_sz, hw,
+                         k->codes + (size_t)i * k->wout * hw);
             in = k->codes;
         }
         if (st != HN_OK) break;
-        /* integer average pooling: per-channel sums */
-        for (int c = 0; c < net->wlast; c++) {
-            int64_t s = 0;
-            for (int p = 0; p < net->hw_last; p++) s += in[(size_t)c * net->hw_last + p];
-            pool[c] = s;
-        }
-        for (int o = 0; o < net->classes; o++) {
-            double z = net->fc_b[o];
-            for (int c = 0; c < net->wlast; c++)
-                z += net->fc_w[(size_t)o * net->wlast + c] * (double)pool[c];
-            logits[(size_t)i * net->classes + o] = (float)z;
+        for (int i = 0; i < nb; i++) {
+            const int32_t *t = in + (size_t)i * net->wlast * net->hw_last;
+            /* integer average pooling: per-channel sums */
+            for (int c = 0; c < net->wlast; c++) {
+                int64_t s = 0;
+                for (int p = 0; p < net->hw_last; p++) s += t[(size_t)c * net->hw_last + p];
+                pool[c] = s;
+            }
+            for (int o = 0; o < net->classes; o++) {
+                double z = net->fc_b[o];
+                for (int c = 0; c < net->wlast; c++)
+                    z += net->fc_w[(size_t)o * net->wlast + c] * (double)pool[c];
+                logits[(size_t)(i0 + i) * net->classes + o] = (float)z;
+            }
         }
     }
     free(pool);

@@ -3,6 +3,8 @@
  *   cpu        the float training engine (fake quantization); runs whole
  *              networks only (hetnas eval), no integer jobs
  *   ref        the integer C oracle hn_hwref_conv
+ *   cpuint     the fast CPU integer backend: oneDNN int8 convolutions
+ *              (VNNI), batched over images; builds with oneDNN
  *   csim       the HLS kernel hls/hn_bsconv.c compiled by the C compiler
  *   opencl     the same kernel source through OpenCL (PoCL here, an xclbin
  *              through XRT's ICD on Alveo); builds with HN_WITH_OPENCL
@@ -59,6 +61,11 @@ typedef struct hn_backend_ops {
     const hn_array_params *(*array)(void *state); /* may be NULL */
     uint64_t (*ticks)(void *state);               /* may be NULL */
     void (*close)(void *state);
+    /* optional: one job on n images, acts (n, c_in, H, W), acc (n, c_out,
+     * oh, ow); `batch` = the images per call it wants from a network */
+    hn_status (*run_batch)(void *state, const hn_hwjob *job, int n,
+                           const int32_t *acts, int32_t *acc);
+    int batch;
 } hn_backend_ops;
 
 /* Adds a backend (by pointer; ops must outlive the process).  A second

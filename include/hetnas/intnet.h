@@ -32,9 +32,17 @@ typedef hn_status (*hn_intnet_conv_fn)(const hn_hwjob *job, int32_t *acc,
 hn_status hn_intnet_conv_ref(const hn_hwjob *job, int32_t *acc, void *ud);
 /* Any backend of backend.h: opts.conv = hn_backend_conv, opts.conv_ud = it. */
 
+/* Runs one conv job on n images at once: acts (n, c_in, in_h, in_w) and
+ * acc (n, c_out, out_h, out_w); job->acts is not used.  Same semantics. */
+typedef hn_status (*hn_intnet_conv_batch_fn)(const hn_hwjob *job, int n,
+                                             const int32_t *acts, int32_t *acc,
+                                             void *ud);
+
 typedef struct hn_intnet_opts {
     hn_intnet_conv_fn conv; /* NULL: hn_intnet_conv_ref */
     void *conv_ud;
+    hn_intnet_conv_batch_fn conv_batch; /* NULL: conv image by image */
+    int batch;                /* images per layer pass (buffers), 0: 1 */
     int max_wbits, max_abits; /* array limits, 0: HN_HW_WBITS_MAX/HN_HW_BA_MAX */
     int max_cout;             /* 0: 2^HN_HW_FILT_W */
     int acc_bits;             /* accumulator bits incl. sign, 0: 32 */
