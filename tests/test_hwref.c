@@ -279,11 +279,57 @@ static void test_requant(void **st) {
     assert_int_equal(hn_hwrq_from_real(1e12, 0, &m, &sh, &b), HN_ERR_RANGE);
 }
 
+/* The vectorized requantization equals the oracle: random filters with
+ * shifts 0..62, multipliers of both signs, biases up to the oracle's
+ * limit (the 128-bit ones go the oracle's way), ReLU and not, accumulators
+ * including the int32 extremes. */
+static void test_requant_fast(void **st) {
+    (void)st;
+    hn_rng r;
+    hn_rng_seed(&r, 11, 3);
+    enum { F = 9, HW = 37 };
+    int32_t acc[F * HW], o1[F * HW], o2[F * HW], mult[F];
+    int64_t bias[F];
+    int shift[F], bits[F];
+    for (int t = 0; t < 400; t++) {
+        for (int f = 0; f < F; f++) {
+            mult[f] = (int32_t)hn_rng_u32(&r);
+            if (f == 0) mult[f] = INT32_MIN;
+            shift[f] = (int)hn_rng_below(&r, 63);
+            int64_t mag = (int64_t)1 << hn_rng_below(&r, 63);
+            bias[f] = (int64_t)(((uint64_t)hn_rng_u32(&r) << 32 | hn_rng_u32(&r)) %
+                                (uint64_t)mag);
+            if (hn_rng_u32(&r) & 1) bias[f] = -bias[f];
+            if (t % 7 == 0) bias[f] = (hn_rng_u32(&r) & 1 ? 1 : -1) *
+                                      (((int64_t)1 << 62) - 1 - (int64_t)hn_rng_below(&r, 1000));
+            bits[f] = 1 + (int)hn_rng_below(&r, 16);
+        }
+        for (int i = 0; i < F * HW; i++) {
+            acc[i] = (int32_t)hn_rng_u32(&r);
+            if (i % 5 == 0) acc[i] >>= hn_rng_below(&r, 31);
+        }
+        acc[0] = INT32_MIN;
+        acc[1] = INT32_MAX;
+        for (int relu = 0; relu < 2; relu++) {
+            hn_hwrq rq = {F, mult, bias, shift, bits, relu};
+            assert_int_equal(hn_hwref_requant(&rq, acc, HW, o1), HN_OK);
+            assert_int_equal(hn_hwrq_run(&rq, acc, HW, o2), HN_OK);
+            assert_memory_equal(o1, o2, sizeof o1);
+        }
+    }
+    /* bad input is refused as the oracle refuses it */
+    hn_hwrq bad = {F, mult, bias, shift, bits, 1};
+    shift[3] = 63;
+    assert_int_equal(hn_hwrq_run(&bad, acc, HW, o2), HN_ERR_RANGE);
+    assert_non_null(strstr(hn_error_msg(), "shift[3]"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_3x3),   cmocka_unit_test(test_groups_1x1),
         cmocka_unit_test(test_properties), cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_validate),   cmocka_unit_test(test_requant),
+        cmocka_unit_test(test_requant_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

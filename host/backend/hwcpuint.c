@@ -26,12 +26,20 @@
 
 #define CACHE_MAX 64
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HN_CLONES
+#endif
+
 typedef struct centry {
     int k, stride, pad, in_h, in_w, c_in, c_out, n, oh, ow;
     uint64_t whash;
     dnnl_primitive_t prim;
-    dnnl_memory_t m_src, m_w, m_dst;
+    dnnl_primitive_t r_in, r_out; /* u8 NCHW -> NHWC, s32 NHWC -> NCHW (JIT) */
+    dnnl_memory_t m_src, m_w, m_dst, m_src8, m_acc;
     uint8_t *src;      /* (n, in_h, in_w, c_in) u8, NHWC */
+    uint8_t *src8;     /* (n, c_in, in_h, in_w) u8, NCHW: the shifted codes */
     int32_t *dst;      /* (n, oh, ow, c_out) s32, NHWC */
     unsigned long last;
 } centry;
@@ -57,6 +65,11 @@ typedef struct cpuint {
 
 static void entry_free(centry *e) {
     if (e->prim) dnnl_primitive_destroy(e->prim);
+    if (e->r_in) dnnl_primitive_destroy(e->r_in);
+    if (e->r_out) dnnl_primitive_destroy(e->r_out);
+    if (e->m_src8) dnnl_memory_destroy(e->m_src8);
+    if (e->m_acc) dnnl_memory_destroy(e->m_acc);
+    free(e->src8);
     if (e->m_src) dnnl_memory_destroy(e->m_src);
     if (e->m_w) dnnl_memory_destroy(e->m_w);
     if (e->m_dst) dnnl_memory_destroy(e->m_dst);
@@ -93,6 +106,17 @@ static hn_status ci_open(const hn_backend_opts *o, void **state) {
                 "sums saturate; running the C oracle instead (exact, slow)");
     *state = c;
     return HN_OK;
+}
+
+/* codes -> u8 << sh; returns nonzero if a code is outside [0, 2^bits). */
+HN_CLONES static int to_u8(const int32_t *restrict a, size_t n, int bits, int sh,
+                           uint8_t *restrict o) {
+    int32_t out = 0;
+    for (size_t p = 0; p < n; p++) {
+        out |= a[p] >> bits;
+        o[p] = (uint8_t)(a[p] << sh);
+    }
+    return out != 0;
 }
 
 static uint64_t weights_hash(const hn_hwjob *j) {
@@ -170,6 +194,30 @@ static hn_status entry_build(cpuint *c, const hn_hwjob *j, int n, uint64_t wh,
     }
     free(w8);
     dnnl_primitive_desc_destroy(pd);
+    /* the layout changes around the convolution, as oneDNN reorders */
+    dnnl_memory_desc_t src8_md, acc_md;
+    if (st == HN_OK &&
+        (dnnl_memory_desc_init_by_tag(&src8_md, 4, sd, dnnl_u8, dnnl_nchw) != dnnl_success ||
+         dnnl_memory_desc_init_by_tag(&acc_md, 4, dd, dnnl_s32, dnnl_nchw) != dnnl_success))
+        st = hn_fail(HN_ERR_INTERNAL, "cpuint: oneDNN layout desc");
+    if (st == HN_OK && !(e->src8 = malloc((size_t)n * j->c_in * j->in_h * j->in_w)))
+        st = hn_fail(HN_ERR_NOMEM, "cpuint");
+    if (st == HN_OK &&
+        (dnnl_memory_create(&e->m_src8, &src8_md, c->eng, e->src8) != dnnl_success ||
+         dnnl_memory_create(&e->m_acc, &acc_md, c->eng, DNNL_MEMORY_NONE) != dnnl_success))
+        st = hn_fail(HN_ERR_INTERNAL, "cpuint: oneDNN memory");
+    for (int r = 0; r < 2 && st == HN_OK; r++) {
+        dnnl_primitive_desc_t rpd;
+        const dnnl_memory_desc_t *from = r ? &dst_md : &src8_md, *to = r ? &acc_md : &src_md;
+        if (dnnl_reorder_primitive_desc_create(&rpd, from, c->eng, to, c->eng, NULL) !=
+            dnnl_success) {
+            st = hn_fail(HN_ERR_INTERNAL, "cpuint: oneDNN layout reorder");
+            break;
+        }
+        if (dnnl_primitive_create(r ? &e->r_out : &e->r_in, rpd) != dnnl_success)
+            st = hn_fail(HN_ERR_INTERNAL, "cpuint: oneDNN layout reorder");
+        dnnl_primitive_desc_destroy(rpd);
+    }
     if (st != HN_OK) entry_free(e);
     return st;
 }
@@ -240,39 +288,34 @@ static hn_status ci_batch(cpuint *c, const hn_hwjob *j, int n, const int32_t *ac
         for (int i = 0; i < j->in_groups[g].n; i++) c->shift[ch++] = j->in_groups[g].bits;
     centry *e;
     HN_TRY(entry_get(c, j, n, &e));
-    /* NCHW int32 codes -> NHWC u8, MSB-aligned */
+    /* int32 codes -> u8, MSB-aligned (NCHW, contiguous: vectorizes), then
+     * oneDNN's reorders to NHWC and back */
     const int C = j->c_in;
     const size_t hw = (size_t)j->in_h * j->in_w;
-    for (int i = 0; i < n; i++) {
-        const int32_t *a = acts + (size_t)i * C * hw;
-        uint8_t *s = e->src + (size_t)i * hw * C;
+    long bad = -1; /* the first (image, channel) with a code out of range */
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int i = 0; i < n; i++)
         for (int ch = 0; ch < C; ch++) {
-            const int32_t *ac = a + (size_t)ch * hw;
-            const int bits = c->shift[ch], sh = B - bits;
-            int32_t out = 0; /* nonzero: a code outside [0, 2^bits) */
-            for (size_t p = 0; p < hw; p++) {
-                out |= ac[p] >> bits;
-                s[p * C + ch] = (uint8_t)(ac[p] << sh);
+            const size_t off = ((size_t)i * C + ch) * hw;
+            const int bits = c->shift[ch];
+            if (to_u8(acts + off, hw, bits, B - bits, e->src8 + off)) {
+#pragma omp critical(hn_cpuint_err)
+                if (bad < 0 || (long)i * C + ch < bad) bad = (long)i * C + ch;
             }
-            if (out)
-                return hn_fail(HN_ERR_RANGE, "cpuint: image %d, channel %d: a "
-                               "code outside [0, 2^%d)", i, ch, bits);
         }
-    }
+    if (bad >= 0)
+        return hn_fail(HN_ERR_RANGE, "cpuint: image %ld, channel %ld: a code "
+                       "outside [0, 2^%d)", bad / C, bad % C, c->shift[bad % C]);
+    DN(dnnl_memory_set_data_handle(e->m_acc, acc), "set handle");
+    dnnl_exec_arg_t a_in[2] = {{DNNL_ARG_FROM, e->m_src8}, {DNNL_ARG_TO, e->m_src}};
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->m_src},
                                {DNNL_ARG_WEIGHTS, e->m_w},
                                {DNNL_ARG_DST, e->m_dst}};
+    dnnl_exec_arg_t a_out[2] = {{DNNL_ARG_FROM, e->m_dst}, {DNNL_ARG_TO, e->m_acc}};
+    DN(dnnl_primitive_execute(e->r_in, c->strm, 2, a_in), "reorder");
     DN(dnnl_primitive_execute(e->prim, c->strm, 3, args), "convolution");
+    DN(dnnl_primitive_execute(e->r_out, c->strm, 2, a_out), "reorder");
     DN(dnnl_stream_wait(c->strm), "stream wait");
-    /* NHWC s32 -> NCHW */
-    const int F = j->c_out;
-    const size_t ohw = (size_t)oh * ow;
-    for (int i = 0; i < n; i++) {
-        const int32_t *d = e->dst + (size_t)i * ohw * F;
-        int32_t *o = acc + (size_t)i * F * ohw;
-        for (size_t p = 0; p < ohw; p++)
-            for (int f = 0; f < F; f++) o[(size_t)f * ohw + p] = d[p * F + f];
-    }
     return HN_OK;
 }
 

@@ -387,28 +387,57 @@ static hn_status run_conv(hn_intnet *net, iconv *c, const int32_t *acts, int n) 
     }
     if (st != HN_OK) return hn_fail_ctx(st, "layer %s", c->d->name);
     hn_hwrq rq = {j->c_out, c->mult, c->bias, c->shift, c->bits, c->relu};
-    for (int i = 0; i < n && st == HN_OK; i++)
-        st = hn_hwref_requant(&rq, c->acc + (size_t)i * osz, hw, c->out + (size_t)i * osz);
-    if (st != HN_OK) return hn_fail_ctx(st, "layer %s", c->d->name);
+    /* the parameters were checked at construction: errors cannot come from
+     * here but are kept (the first one wins) */
+    hn_status first = HN_OK;
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int i = 0; i < n; i++) {
+        hn_status s = hn_hwrq_run(&rq, c->acc + (size_t)i * osz, hw, c->out + (size_t)i * osz);
+        if (s != HN_OK) {
+#pragma omp critical(hn_intnet_err)
+            if (first == HN_OK) first = s;
+        }
+    }
+    if (first != HN_OK) return hn_fail_ctx(first, "layer %s", c->d->name);
     return HN_OK;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HN_CLONES
+#endif
+
+/* One channel of the residual add: codes = clamp(floor((a + b + 2^(F-1))
+ * / 2^F), 0, hi), round half up (>> of a negative int64 is floor with GCC
+ * and Clang); b may be NULL (a channel only conv2 or only the shortcut
+ * has: pass that one as a). */
+HN_CLONES static void res_row(const int32_t *restrict a, const int32_t *restrict b,
+                              long hw, int64_t hi, int32_t *restrict o) {
+    const int64_t half = (int64_t)1 << (RES_F - 1);
+    if (b)
+        for (long p = 0; p < hw; p++) {
+            int64_t q = ((int64_t)a[p] + (int64_t)b[p] + half) >> RES_F;
+            q = q < 0 ? 0 : q;
+            o[p] = (int32_t)(q > hi ? hi : q);
+        }
+    else
+        for (long p = 0; p < hw; p++) {
+            int64_t q = ((int64_t)a[p] + half) >> RES_F;
+            q = q < 0 ? 0 : q;
+            o[p] = (int32_t)(q > hi ? hi : q);
+        }
 }
 
 /* Block output codes of one image: conv2's term plus the shortcut's, at
  * Q.RES_F, rounded half up, ReLU and clamp to each channel's bits. */
 static void residual(const iblock *k, const int32_t *c2, const int32_t *r, long hw,
                      int32_t *codes) {
-    const int64_t half = (int64_t)1 << (RES_F - 1);
     for (int c = 0; c < k->wout; c++) {
         const int64_t hi = ((int64_t)1 << k->bits[c]) - 1;
         const int32_t *a = c < k->w2 ? c2 + (size_t)c * hw : NULL;
         const int32_t *b = c < k->ws ? r + (size_t)c * hw : NULL;
-        int32_t *o = codes + (size_t)c * hw;
-        for (long p = 0; p < hw; p++) {
-            int64_t v = (a ? (int64_t)a[p] : 0) + (b ? (int64_t)b[p] : 0);
-            /* round half up: floor((v + 2^(F-1)) / 2^F), >> is floor */
-            int64_t q = (v + half) >> RES_F;
-            o[p] = (int32_t)(q < 0 ? 0 : q > hi ? hi : q);
-        }
+        res_row(a ? a : b, a ? b : NULL, hw, hi, codes + (size_t)c * hw);
     }
 }
 
@@ -438,11 +467,12 @@ hn_status hn_intnet_forward(hn_intnet *net, const uint8_t *codes, int n,
                 /* identity: the input codes as Q.RES_F terms (pointwise) */
                 hn_hwrq rq = {k->ws, k->id_mult, k->id_bias, k->id_shift, NULL, 0};
                 for (int i = 0; i < nb && st == HN_OK; i++)
-                    st = hn_hwref_requant(&rq, in + (size_t)i * in_sz, hw,
+                    st = hn_hwrq_run(&rq, in + (size_t)i * in_sz, hw,
                                           k->res + (size_t)i * rs_sz);
                 if (st != HN_OK) break;
                 r = k->res;
             }
+#pragma omp parallel for schedule(static) if (nb > 1)
             for (int i = 0; i < nb; i++)
                 residual(k, k->c2.out + (size_t)i * o2_sz, r + (size_t)i * rs_sz, hw,
                          k->codes + (size_t)i * k->wout * hw);

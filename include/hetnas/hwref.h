@@ -43,6 +43,11 @@ typedef struct hn_hwrq {
  * (|bias| < 2^62). */
 hn_status hn_hwref_requant(const hn_hwrq *rq, const int32_t *acc, long hw,
                            int32_t *out);
+/* The same requantization, vectorized (int64 lanes where the oracle's
+ * 128-bit intermediate is not needed, the oracle per filter elsewhere):
+ * equal to hn_hwref_requant on every input (tests/test_hwref.c). */
+hn_status hn_hwrq_run(const hn_hwrq *rq, const int32_t *acc, long hw,
+                      int32_t *out);
 /* Fixed-point form of a real scale: mult in [2^30, 2^31) (or 0 for s == 0)
  * and shift with s ~= mult * 2^-shift, the largest shift <= 62 that keeps
  * mult below 2^31 (|relative error| <= 2^-31).  bias_out = round(b*2^shift)
