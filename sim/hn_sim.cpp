@@ -549,17 +549,15 @@ const hn_array_params *vl_array(void *state) {
     return hn_sim_params(static_cast<hn_sim *>(state));
 }
 
-uint64_t vl_ticks(void *state) {
-    uint64_t t = 0;
-    hn_sim_stats(static_cast<hn_sim *>(state), nullptr, &t);
-    return t;
+void vl_stats(void *state, hn_backend_stats *s) {
+    hn_sim_stats(static_cast<hn_sim *>(state), nullptr, &s->ticks);
 }
 
 void vl_close(void *state) { hn_sim_close(static_cast<hn_sim *>(state)); }
 
 const hn_backend_ops k_verilator = {
     "verilator", "the RTL array (rtl/hn_core.sv) under Verilator, cycle-accurate",
-    1, 1, vl_open, vl_run, vl_array, vl_ticks, vl_close, nullptr, 0};
+    1, 1, vl_open, vl_run, vl_array, vl_stats, vl_close, nullptr, 0, 0};
 
 struct Register {
     Register() { hn_backend_register(&k_verilator); }

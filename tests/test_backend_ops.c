@@ -37,6 +37,10 @@ static int setup(void **state) {
     for (int i = 0; i < hn_backend_count(); i++) {
         const hn_backend_ops *o = hn_backend_at(i);
         if (!o->runs_jobs || !strcmp(o->name, "ref")) continue;
+        if (o->needs_device) { /* its error paths: tests/e2e_xrt.sh */
+            printf("backend %s: needs a card, not compared here\n", o->name);
+            continue;
+        }
         if (hn_backend_open(o->name, NULL, &g_be[g_nb]) != HN_OK) {
             fprintf(stderr, "backend %s is in the build but does not open: %s\n",
                     o->name, hn_error_msg());
@@ -72,8 +76,10 @@ static void test_registry(void **st) {
     assert_int_equal(hn_backend_open("nope", NULL, &b), HN_ERR_INVAL);
     assert_null(b);
     assert_non_null(strstr(hn_error_msg(), "csim"));
+#ifndef HN_HAVE_XRT
     assert_int_equal(hn_backend_open("xrt", NULL, &b), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "not in this build"));
+#endif
     /* cpu runs float networks, not jobs */
     assert_int_equal(hn_backend_open("cpu", NULL, &b), HN_OK);
     hn_hwjob j;

@@ -40,20 +40,24 @@ static hn_status csim_run(void *state, const hn_hwjob *job, int32_t *acc,
 }
 
 static const hn_backend_ops k_cpu = {
-    "cpu", "float training engine, fake quantization (whole networks only)",
-    0, 0, none_open, NULL, NULL, NULL, none_close, NULL, 0};
+    .name = "cpu",
+    .desc = "float training engine, fake quantization (whole networks only)",
+    .open = none_open, .close = none_close};
 static const hn_backend_ops k_ref = {
-    "ref", "integer C oracle (hn_hwref_conv)", 1, 0, none_open, ref_run, NULL,
-    NULL, none_close, NULL, 0};
+    .name = "ref", .desc = "integer C oracle (hn_hwref_conv)", .runs_jobs = 1,
+    .open = none_open, .run_job = ref_run, .close = none_close};
 static const hn_backend_ops k_csim = {
-    "csim", "HLS kernel hls/hn_bsconv.c compiled as C", 1, 0, none_open,
-    csim_run, NULL, NULL, none_close, NULL, 0};
+    .name = "csim", .desc = "HLS kernel hls/hn_bsconv.c compiled as C",
+    .runs_jobs = 1, .open = none_open, .run_job = csim_run, .close = none_close};
 
 #ifdef HN_HAVE_DNNL
 extern const hn_backend_ops hn_backend_cpuint_ops; /* hwcpuint.c */
 #endif
 #ifdef HN_HAVE_OPENCL
 extern const hn_backend_ops hn_backend_opencl_ops; /* hwopencl.c */
+#endif
+#ifdef HN_HAVE_XRT
+extern const hn_backend_ops hn_backend_xrt_ops; /* hwxrt.c */
 #endif
 
 /* Backends a build may lack, and the option that brings them. */
@@ -65,7 +69,8 @@ static const struct {
     {"opencl", "configure with OpenCL headers and an ICD loader installed "
                "(HN_WITH_OPENCL=ON; scripts/install-deps.sh installs PoCL)"},
     {"verilator", "configure with Verilator installed (HN_WITH_VERILATOR=ON)"},
-    {"xrt", "not implemented yet (issue 10, item 3)"},
+    {"xrt", "configure with XRT's headers and libraries installed "
+            "(HN_WITH_XRT=ON; scripts/install-deps.sh installs libxrt-dev)"},
 };
 
 /* ---- registry ---------------------------------------------------------------- */
@@ -95,6 +100,9 @@ static void builtins(void) {
 #endif
 #ifdef HN_HAVE_OPENCL
     add(&hn_backend_opencl_ops);
+#endif
+#ifdef HN_HAVE_XRT
+    add(&hn_backend_xrt_ops);
 #endif
     for (int i = 0; i < ne; i++) add(early[i]);
 }
@@ -197,7 +205,7 @@ const hn_array_params *hn_backend_array(const hn_backend *b) {
 
 void hn_backend_get_stats(const hn_backend *b, hn_backend_stats *s) {
     *s = b->st;
-    s->ticks = b->ops->ticks ? b->ops->ticks(b->state) : 0;
+    if (b->ops->stats) b->ops->stats(b->state, s);
 }
 
 hn_status hn_backend_conv(const hn_hwjob *job, int32_t *acc, void *ud) {

@@ -333,8 +333,10 @@ static hn_status ci_run_batch(void *state, const hn_hwjob *job, int n,
 }
 
 const hn_backend_ops hn_backend_cpuint_ops = {
-    "cpuint", "integer conv on the CPU: oneDNN int8 (u8 x s8 -> s32, VNNI), batched",
-    1, 0, ci_open, ci_run, NULL, NULL, ci_close, ci_run_batch, 32};
+    .name = "cpuint",
+    .desc = "integer conv on the CPU: oneDNN int8 (u8 x s8 -> s32, VNNI), batched",
+    .runs_jobs = 1, .open = ci_open, .run_job = ci_run, .close = ci_close,
+    .run_batch = ci_run_batch, .batch = 32};
 #else
 typedef int hn_hwcpuint_unused;
 #endif

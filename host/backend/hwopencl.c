@@ -154,8 +154,9 @@ static hn_status ocl_run(void *state, const hn_hwjob *job, int32_t *acc,
 }
 
 const hn_backend_ops hn_backend_opencl_ops = {
-    "opencl", "HLS kernel source through OpenCL (PoCL here; XRT's ICD on Alveo)",
-    1, 0, ocl_open, ocl_run, NULL, NULL, ocl_close, NULL, 0};
+    .name = "opencl",
+    .desc = "HLS kernel source through OpenCL (PoCL here; XRT's ICD on Alveo)",
+    .runs_jobs = 1, .open = ocl_open, .run_job = ocl_run, .close = ocl_close};
 #else
 /* ISO C wants a translation unit to declare something. */
 typedef int hn_hwopencl_unused;

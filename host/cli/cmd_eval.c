@@ -18,7 +18,7 @@
 static const char *k_eval_usage =
     "usage: hetnas eval EXP.yaml --checkpoint CK [--config FILE]\n"
     "                   [--split val|test] [--set key=value]... [--json]\n"
-    "                   [--backend NAME] [--crosscheck]\n"
+    "                   [--backend NAME] [--crosscheck] [--xclbin F --device N]\n"
     "                   [--limit N]\n"
     "Accuracy and loss of a checkpoint on the validation split (default) or\n"
     "the test set.  --config switches the network configuration first.\n"
@@ -102,6 +102,7 @@ int hn_cmd_eval(int argc, char **argv) {
     const char *sets[HN_ARG_MAX_SETS];
     int n_sets = 0;
     bool json = false, crosscheck = false;
+    hn_backend_opts bo = hn_backend_opts_default();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--checkpoint")) {
@@ -119,6 +120,12 @@ int hn_cmd_eval(int argc, char **argv) {
             json = true;
         } else if (!strcmp(a, "--backend")) {
             if (!(backend = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--xclbin")) {
+            if (!(bo.xclbin = hn_arg_value(cmd, argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--device")) {
+            const char *v;
+            if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
+            if (!hn_arg_int(cmd, a, v, 0, 1023, &bo.device)) return 2;
         } else if (!strcmp(a, "--crosscheck")) {
             crosscheck = true;
         } else if (!strcmp(a, "--limit")) {
@@ -156,7 +163,7 @@ int hn_cmd_eval(int argc, char **argv) {
     int_eval ie;
     memset(&ie, 0, sizeof ie);
     hn_backend *be = NULL;
-    hn_status st = hn_backend_open(backend, NULL, &be);
+    hn_status st = hn_backend_open(backend, &bo, &be);
     if (st != HN_OK) {
         hn_experiment_clear(&e);
         fprintf(stderr, "hetnas eval: --backend %s: %s\n", backend, hn_error_msg());

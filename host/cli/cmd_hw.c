@@ -13,16 +13,20 @@
 
 static const char *k_usage =
     "usage: hetnas hw run --job FILE.json [--backend NAME] [--json]\n"
+    "                     [--xclbin FILE] [--device N] [--timeout-ms MS]  (xrt)\n"
     "                     [--trace FILE.fst] [--cycle-cap N]  (verilator)\n"
     "       hetnas hw report ...   (hetnas hw report --help)\n"
     "       hetnas hw backends     (the backends of this build)\n"
     "run: executes one conv layer job (JSON, docs/formats.md) and prints the\n"
-    "int32 accumulators (c_out, out_h, out_w).  Backends: ref = the C\n"
-    "reference (default), csim = the HLS kernel compiled as C, verilator =\n"
-    "the RTL (builds with Verilator only; also prints measured cycles and the\n"
-    "cycle model's).  --json prints {\"out_h\", \"out_w\", \"acc\", ...};\n"
-    "otherwise a short summary.  --trace writes an FST waveform, --cycle-cap\n"
-    "turns a run longer than N cycles into an error (default: 4x the model).\n";
+    "int32 accumulators (c_out, out_h, out_w) on a backend (hetnas hw\n"
+    "backends): ref = the C reference (default), csim = the HLS kernel compiled\n"
+    "as C, cpuint = oneDNN int8, opencl = the HLS kernel through OpenCL,\n"
+    "verilator = the RTL (also prints measured cycles and the cycle model's),\n"
+    "xrt = the HLS kernel in --xclbin on Alveo card --device N (each kernel run\n"
+    "waits at most --timeout-ms, default 10000).  --json prints {\"out_h\",\n"
+    "\"out_w\", \"acc\", ...}; otherwise a short summary.  --trace writes an FST\n"
+    "waveform, --cycle-cap turns a run longer than N cycles into an error\n"
+    "(default: 4x the model).\n";
 
 typedef struct hw_result {
     int32_t *acc;
@@ -110,12 +114,16 @@ static void print_summary(const char *backend, const hn_hwjob *job,
 }
 
 static int cmd_run(int argc, char **argv) {
-    const char *job_path = NULL, *backend = "ref", *trace = NULL;
+    const char *job_path = NULL, *backend = "ref", *trace = NULL, *xclbin = NULL;
+    int device = 0;
+    unsigned timeout_ms = 0;
     uint64_t cycle_cap = 0;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--job") || !strcmp(argv[i], "--backend") ||
-            !strcmp(argv[i], "--trace") || !strcmp(argv[i], "--cycle-cap")) {
+            !strcmp(argv[i], "--trace") || !strcmp(argv[i], "--cycle-cap") ||
+            !strcmp(argv[i], "--xclbin") || !strcmp(argv[i], "--device") ||
+            !strcmp(argv[i], "--timeout-ms")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "hetnas hw run: %s needs a value\n%s", argv[i],
                         k_usage);
@@ -128,6 +136,18 @@ static int cmd_run(int argc, char **argv) {
                 backend = v;
             } else if (!strcmp(opt, "--trace")) {
                 trace = v;
+            } else if (!strcmp(opt, "--xclbin")) {
+                xclbin = v;
+            } else if (!strcmp(opt, "--device") || !strcmp(opt, "--timeout-ms")) {
+                char *end;
+                long d = strtol(v, &end, 10);
+                if (!*v || *end || d < 0 || d > 1000000000L) {
+                    fprintf(stderr, "hetnas hw run: %s: expected a non-negative "
+                            "integer, got '%s'\n", opt, v);
+                    return 2;
+                }
+                if (!strcmp(opt, "--device")) device = (int)d;
+                else timeout_ms = (unsigned)d;
             } else {
                 char *end;
                 unsigned long long c = strtoull(v, &end, 10);
@@ -162,6 +182,9 @@ static int cmd_run(int argc, char **argv) {
     hn_backend_opts bo = hn_backend_opts_default();
     bo.trace_path = trace;
     bo.cycle_cap = cycle_cap;
+    bo.xclbin = xclbin;
+    bo.device = device;
+    bo.timeout_ms = timeout_ms;
     hn_backend *be = NULL;
     hn_status st = hn_backend_open(backend, &bo, &be);
     if (st != HN_OK) {

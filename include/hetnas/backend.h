@@ -10,6 +10,8 @@
  *              through XRT's ICD on Alveo); builds with HN_WITH_OPENCL
  *   verilator  the RTL array (sim/); registers itself when the build has
  *              Verilator (HN_WITH_VERILATOR)
+ *   xrt        the HLS kernel in an xclbin on an Alveo card, XRT's native
+ *              C API (HN_WITH_XRT; opts.xclbin, opts.device)
  * A whole integer network runs on any integer backend through intnet.h
  * (hn_backend_conv is its conv function); integer backends give logits
  * identical to ref's (tests/test_backend_ops.c).
@@ -35,7 +37,9 @@ extern "C" {
 typedef struct hn_backend_opts {
     const char *trace_path; /* verilator: FST waveform file, NULL = none */
     uint64_t cycle_cap;     /* verilator: per run, 0 = the default */
-    int platform, device;   /* opencl: indices, default 0, 0 */
+    int platform, device;   /* opencl: indices; xrt: device index (default 0) */
+    const char *xclbin;     /* xrt: the kernel binary for the card */
+    unsigned timeout_ms;    /* xrt: per kernel run, 0 = 10 s */
 } hn_backend_opts;
 
 hn_backend_opts hn_backend_opts_default(void);
@@ -46,6 +50,7 @@ typedef struct hn_backend_stats {
     uint64_t cycles; /* measured array cycles (backends with a clock) */
     uint64_t work;   /* csim: 64-bit AND-popcount passes of the kernel */
     uint64_t ticks;  /* verilator: clock ticks incl. buffer loads, read-back */
+    uint64_t kernel_ns; /* xrt: host-measured kernel time (start .. done) */
 } hn_backend_stats;
 
 /* The implementation side.  A backend that has no clock leaves *cycles 0;
@@ -59,13 +64,15 @@ typedef struct hn_backend_ops {
     hn_status (*run_job)(void *state, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles, uint64_t *work);
     const hn_array_params *(*array)(void *state); /* may be NULL */
-    uint64_t (*ticks)(void *state);               /* may be NULL */
+    /* may be NULL: fills the backend's own counters (ticks, kernel_ns) */
+    void (*stats)(void *state, hn_backend_stats *s);
     void (*close)(void *state);
     /* optional: one job on n images, acts (n, c_in, H, W), acc (n, c_out,
      * oh, ow); `batch` = the images per call it wants from a network */
     hn_status (*run_batch)(void *state, const hn_hwjob *job, int n,
                            const int32_t *acts, int32_t *acc);
     int batch;
+    int needs_device;     /* 1: runs only with hardware attached (xrt) */
 } hn_backend_ops;
 
 /* Adds a backend (by pointer; ops must outlive the process).  A second
