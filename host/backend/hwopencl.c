@@ -138,15 +138,8 @@ static hn_status ocl_run(void *state, const hn_hwjob *job, int32_t *acc,
         err = clEnqueueReadBuffer(c->q, b[0], CL_TRUE, 0, p.n_desc * 4, p.desc, 0,
                                   NULL, NULL);
     if (err != CL_SUCCESS) s = hn_fail(HN_ERR_IO, "opencl: running the kernel: error %d", err);
-    else if (p.desc[HN_BS_D_STATUS] != HN_BS_E_OK)
-        s = hn_fail(HN_ERR_INTERNAL, "opencl: kernel rejected the descriptor "
-                    "(status %d)", (int)p.desc[HN_BS_D_STATUS]);
-    else if (p.desc[HN_BS_D_OVERFLOW] != 0)
-        s = hn_fail(HN_ERR_RANGE, "opencl: %d accumulators outside int32",
-                    (int)p.desc[HN_BS_D_OVERFLOW]);
-    if (s == HN_OK)
-        *work = ((uint64_t)(uint32_t)p.desc[HN_BS_D_PASSES_HI] << 32) |
-                (uint32_t)p.desc[HN_BS_D_PASSES_LO];
+    else
+        s = hn_hwpack_verdict(&p, "opencl", work);
     for (int i = 0; i < 4; i++)
         if (b[i]) clReleaseMemObject(b[i]);
     hn_hwpack_free(&p);

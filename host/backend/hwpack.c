@@ -154,3 +154,16 @@ hn_status hn_hwpack_build(const hn_hwjob *job, hn_hwpack *p) {
     }
     return HN_OK;
 }
+
+hn_status hn_hwpack_verdict(const hn_hwpack *p, const char *who, uint64_t *passes) {
+    if (passes)
+        *passes = ((uint64_t)(uint32_t)p->desc[HN_BS_D_PASSES_HI] << 32) |
+                  (uint32_t)p->desc[HN_BS_D_PASSES_LO];
+    if (p->desc[HN_BS_D_STATUS] != HN_BS_E_OK)
+        return hn_fail(HN_ERR_INTERNAL, "%s: kernel rejected the descriptor "
+                       "(status %d)", who, (int)p->desc[HN_BS_D_STATUS]);
+    if (p->desc[HN_BS_D_OVERFLOW] != 0)
+        return hn_fail(HN_ERR_RANGE, "%s: %d accumulators outside int32", who,
+                       (int)p->desc[HN_BS_D_OVERFLOW]);
+    return HN_OK;
+}

@@ -222,15 +222,7 @@ static hn_status xrt_run(void *state, const hn_hwjob *job, int32_t *acc,
          xrtBOSync(bo[3], XCL_BO_SYNC_BO_FROM_DEVICE, sz[3], 0) != 0 ||
          (nacc && xrtBORead(bo[3], acc, nacc * 4, 0) != 0)))
         st = hn_fail(HN_ERR_IO, "xrt: copying the results back");
-    if (st == HN_OK && p.desc[HN_BS_D_STATUS] != HN_BS_E_OK)
-        st = hn_fail(HN_ERR_INTERNAL, "xrt: kernel rejected the descriptor (status %d)",
-                     (int)p.desc[HN_BS_D_STATUS]);
-    if (st == HN_OK && p.desc[HN_BS_D_OVERFLOW] != 0)
-        st = hn_fail(HN_ERR_RANGE, "xrt: %d accumulators outside int32",
-                     (int)p.desc[HN_BS_D_OVERFLOW]);
-    if (st == HN_OK)
-        *work = ((uint64_t)(uint32_t)p.desc[HN_BS_D_PASSES_HI] << 32) |
-                (uint32_t)p.desc[HN_BS_D_PASSES_LO];
+    if (st == HN_OK) st = hn_hwpack_verdict(&p, "xrt", work);
     for (int i = 0; i < 4; i++)
         if (bo[i]) xrtBOFree(bo[i]);
     hn_hwpack_free(&p);

@@ -76,6 +76,11 @@ typedef struct hn_hwpack {
 hn_status hn_hwpack_check(const hn_hwjob *job);
 hn_status hn_hwpack_build(const hn_hwjob *job, hn_hwpack *p);
 void hn_hwpack_free(hn_hwpack *p);
+/* The kernel's verdict written into p->desc by a run (any backend that runs
+ * hn_bsconv: csim, opencl, xrt): HN_OK, or an error naming `who` (a
+ * rejected descriptor, accumulators outside int32); *passes (may be NULL)
+ * gets the number of AND-popcount passes it ran. */
+hn_status hn_hwpack_verdict(const hn_hwpack *p, const char *who, uint64_t *passes);
 
 /* The csim backend: packs the job, runs the HLS kernel as C, and checks the
  * kernel's status word.  acc: (c_out, out_h, out_w).  `passes` (may be NULL)
