@@ -20,7 +20,8 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:strict_string
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0
 
-.PHONY: all deps deps-bench configure build demo test asan-build asan-test fuzz bench clean
+.PHONY: all deps deps-bench configure build demo test asan-build asan-test fuzz bench clean \
+        xo-hls xclbin-hls xo-rtl xclbin-rtl
 
 all: build
 
@@ -62,6 +63,36 @@ fuzz: deps
 
 bench: deps-bench build
 	@bash scripts/bench.sh $(BUILD)
+
+# ---- the Alveo flow (Vitis/Vivado; not installed on the development machine,
+# docs/alveo.md).  BOARD = u250 | u280 picks constraints/*_$(BOARD).cfg;
+# PLATFORM is the installed shell's name.  Outputs go to $(ALVEO_DIR).
+BOARD ?= u250
+PLATFORM ?= xilinx_u250_gen3x16_xdma_4_1_202210_1
+ALVEO_DIR ?= build-alveo
+HLS_PART_u250 := xcu250-figd2104-2L-e
+HLS_PART_u280 := xcu280-fsvh2892-2L-e
+need = @command -v $(1) >/dev/null || { echo "make $@: '$(1)' not found: source Vitis's settings64.sh (docs/alveo.md)" >&2; exit 1; }
+
+xo-hls:
+	$(call need,vitis_hls)
+	@mkdir -p $(ALVEO_DIR) && cd $(ALVEO_DIR) && HN_HLS_STEPS="csim csynth export" HN_HLS_PART=$(HLS_PART_$(BOARD)) \
+	  vitis_hls -f $(CURDIR)/hls/run_hls.tcl
+
+xclbin-hls: xo-hls
+	$(call need,v++)
+	@cd $(ALVEO_DIR) && v++ -l -t hw --platform $(PLATFORM) \
+	  --config $(CURDIR)/constraints/hn_bsconv_$(BOARD).cfg hn_bsconv.xo -o hn_bsconv_$(BOARD).xclbin
+
+xo-rtl:
+	$(call need,vivado)
+	@mkdir -p $(ALVEO_DIR) && cd $(ALVEO_DIR) && \
+	  vivado -mode batch -source $(CURDIR)/constraints/package_xo.tcl -tclargs hn_krnl_top.xo
+
+xclbin-rtl: xo-rtl
+	$(call need,v++)
+	@cd $(ALVEO_DIR) && v++ -l -t hw --platform $(PLATFORM) \
+	  --config $(CURDIR)/constraints/hn_krnl_$(BOARD).cfg hn_krnl_top.xo -o hn_krnl_$(BOARD).xclbin
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD) $(ASAN_BUILD)

@@ -30,7 +30,7 @@ set_top hn_bsconv
 add_files $root/hls/hn_bsconv.c -cflags $kflags
 add_files -tb $root/hls/tb/tb_bsconv.c -cflags $tbflags
 foreach f {host/core/status.c host/core/rng.c host/core/doc.c host/core/json.c
-           host/core/fileio.c host/core/log.c host/backend/hwjob.c
+           host/core/fileio.c host/core/log.c host/core/str.c host/net/hwjob.c
            host/backend/hwref.c host/backend/hwpack.c} {
     add_files -tb $root/$f -cflags $tbflags
 }
