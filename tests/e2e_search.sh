@@ -96,6 +96,32 @@ expect_fail baseline search.baseline --set search.baseline=mean
 expect_fail loo-one-sample search.samples --set search.baseline=loo --set search.samples=1
 expect_fail duplicate-op search.ops --set 'search.ops=[[2,2],[2,2],[3,3]]'
 expect_fail fp-op search.ops --set 'search.ops=[[32,32],[3,3]]'
+expect_fail cost-backend-without-cycles search.cost_backend --set search.cost_backend=verilator
+expect_fail cost-backend-no-clock search.cost_backend --set search.metric=cycles --set search.cost_backend=csim
+
+# Hardware in the loop: array cycles as the cost, measured on the RTL when
+# the build has Verilator (the model otherwise): the found configurations'
+# costs are the cycle model's (exact for the RTL).
+cb=model
+"$HN" hw backends | grep -q '^verilator ' && cb=verilator
+if "$HN" search "$tmp/exp.yaml" --set search.iterations=1 --set search.metric=cycles \
+     --set search.cost_backend=$cb --out "$tmp/cyc" --no-progress >"$tmp/cyc.out" 2>&1; then
+  "$PY" - "$tmp/cyc" "$HN" <<'PYEOF' && ok "search with cycles as the cost ($cb)" || bad "cycles search ($cb)"
+import csv, subprocess, sys
+d, hn = sys.argv[1], sys.argv[2]
+found = list(csv.DictReader(open(d + "/found.csv")))
+t = [r for r in found if r["name"] == "homo_w3a3"][0]
+assert abs(float(t["cost_ratio"]) - 1) < 1e-12
+# the target's cost is the model's cycles of the (3,3) network
+out = subprocess.run([hn, "hw", "report", "--model", "resnet8", "--width", "0.5", "--input",
+                      "1x28x28", "--homogeneous", "3,3", "--no-sim", "--json"],
+                     capture_output=True, text=True, check=True).stdout
+import json
+assert float(t["cost"]) == json.loads(out)["total"]["model_cycles"], (t["cost"], out[:200])
+PYEOF
+else
+  bad "cycles search ($cb)"; cat "$tmp/cyc.out"
+fi
 
 [ $fail -eq 0 ] && echo "e2e_search: all passed" || echo "e2e_search: FAILED"
 exit $fail

@@ -13,6 +13,11 @@
 #include "hetnas/closs.h"
 #include "hetnas/config.h"
 #include "hetnas/cost.h"
+#include "hetnas/backend.h"
+#include "hetnas/cycles.h"
+#include "hetnas/hwjob.h"
+#include "hetnas/hwreport.h"
+#include "hetnas/rng.h"
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-12)
 
@@ -153,6 +158,88 @@ static void test_errors(void **st) {
     hn_interp_free(it);
 }
 
+/* Cycles as the cost: the model's total equals the hardware report's, a
+ * configuration seen again is answered from the cache; with Verilator the
+ * measured totals equal the model's and a layer's cycles do not depend on
+ * its data (the reason one measurement per shape may stand for all). */
+static void test_cycles_cost(void **st) {
+    (void)st;
+    hn_resnet_spec sp = hn_resnet_spec_default();
+    sp.depth = 8;
+    hn_arch *a = NULL;
+    assert_int_equal(hn_arch_resnet(&sp, &a), HN_OK);
+    hn_closs_metric m;
+    assert_int_equal(hn_closs_metric_parse("cycles", &m), HN_OK);
+    assert_int_equal(m, HN_CLOSS_CYCLES);
+    hn_config *c = NULL;
+    assert_int_equal(hn_config_homogeneous(a, (hn_op){3, 3}, &c), HN_OK);
+    hn_array_params p = hn_array_params_default();
+    uint64_t want = 0;
+    assert_int_equal(hn_hwreport_model(a, c, 8, &p, NULL, &want), HN_OK);
+    double v = 0;
+    assert_int_equal(hn_closs_cost(a, c, NULL, HN_CLOSS_CYCLES, &v), HN_OK);
+    assert_true(v == (double)want && want > 0);
+    hn_cyc *cy = NULL;
+    assert_int_equal(hn_cyc_new("model", &cy), HN_OK);
+    assert_int_equal(hn_cyc_total(cy, a, c, 8, &v), HN_OK);
+    assert_true(v == (double)want);
+    assert_int_equal(hn_cyc_total(cy, a, c, 8, &v), HN_OK);
+    long meas, cached;
+    hn_cyc_stats(cy, &meas, &cached);
+    assert_int_equal(meas, hn_arch_n_layers(a));
+    assert_int_equal(cached, hn_arch_n_layers(a));
+    hn_cyc_free(cy);
+    /* a backend without a clock is refused, naming it */
+    assert_int_equal(hn_cyc_new("csim", &cy), HN_ERR_INVAL);
+    assert_non_null(strstr(hn_error_msg(), "csim"));
+#ifdef HN_HAVE_VERILATOR
+    assert_int_equal(hn_cyc_new("verilator", &cy), HN_OK);
+    /* a mixed configuration: measured == model, layer by layer summed */
+    static const hn_op ops[3] = {{1, 2}, {2, 4}, {4, 4}};
+    int L = hn_arch_n_layers(a), *counts = calloc((size_t)3 * L, sizeof(int));
+    for (int l = 0; l < L; l++) {
+        int co = hn_arch_layer(a, l)->c_out;
+        counts[3 * l] = co / 4;
+        counts[3 * l + 1] = co / 4;
+        counts[3 * l + 2] = co - 2 * (co / 4);
+    }
+    hn_config *mc = NULL;
+    assert_int_equal(hn_config_new(a, 3, ops, counts, &mc), HN_OK);
+    assert_int_equal(hn_hwreport_model(a, mc, 8, &p, NULL, &want), HN_OK);
+    assert_int_equal(hn_cyc_total(cy, a, mc, 8, &v), HN_OK);
+    assert_true(v == (double)want);
+    hn_cyc_free(cy);
+    /* data independence: one layer shape, three different data */
+    hn_backend *be = NULL;
+    assert_int_equal(hn_backend_open("verilator", NULL, &be), HN_OK);
+    hn_hwjob j;
+    memset(&j, 0, sizeof j);
+    assert_int_equal(hn_array_layer_job(a, mc, 2, 8, &j), HN_OK);
+    assert_int_equal(hn_hwjob_alloc(&j), HN_OK);
+    int oh, ow;
+    hn_hwjob_out_dims(&j, &oh, &ow);
+    int32_t *acc = malloc(sizeof(int32_t) * (size_t)j.c_out * oh * ow);
+    uint64_t c0 = 0;
+    for (int t = 0; t < 3; t++) {
+        hn_rng r;
+        hn_rng_seed(&r, 100 + (uint64_t)t, 1);
+        hn_hwjob_fill_random(&r, &j);
+        if (t == 2) memset(j.acts, 0, sizeof(int32_t) * (size_t)j.c_in * j.in_h * j.in_w);
+        uint64_t cyc = 0;
+        assert_int_equal(hn_backend_run_job(be, &j, acc, &cyc), HN_OK);
+        if (t == 0) c0 = cyc;
+        assert_true(cyc == c0 && cyc > 0);
+    }
+    free(acc);
+    hn_hwjob_free(&j);
+    hn_backend_close(be);
+    hn_config_free(mc);
+    free(counts);
+#endif
+    hn_config_free(c);
+    hn_arch_free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complexity_values),
@@ -160,6 +247,7 @@ int main(void) {
         cmocka_unit_test(test_complexity_cost),
         cmocka_unit_test(test_interpolation),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_cycles_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hetnas/hwreport.h"
+
 static const char *sigma_names[] = {"identity", "square", "hinge", "sigmoid"};
-static const char *metric_names[] = {"bops", "macs"};
+static const char *metric_names[] = {"bops", "macs", "cycles"};
 static const char *isigma_names[] = {"identity", "sigmoid", "leaky_relu",
                                      "reference"};
 
@@ -31,16 +33,16 @@ const char *hn_closs_sigma_name(hn_closs_sigma s) {
 }
 
 hn_status hn_closs_metric_parse(const char *s, hn_closs_metric *out) {
-    int i = lookup(s, metric_names, 2);
+    int i = lookup(s, metric_names, 3);
     if (i < 0)
         return hn_fail(HN_ERR_INVAL, "complexity loss: unknown metric '%s' "
-                       "(expected bops or macs)", s ? s : "(null)");
+                       "(expected bops, macs or cycles)", s ? s : "(null)");
     *out = (hn_closs_metric)i;
     return HN_OK;
 }
 
 const char *hn_closs_metric_name(hn_closs_metric m) {
-    return (unsigned)m < 2 ? metric_names[m] : "?";
+    return (unsigned)m < 3 ? metric_names[m] : "?";
 }
 
 hn_status hn_iloss_sigma_parse(const char *s, hn_iloss_sigma *out) {
@@ -106,11 +108,18 @@ hn_status hn_closs_eval(const hn_closs *c, double l_acc, double cost,
 hn_status hn_closs_cost(const hn_arch *a, const hn_config *cfg,
                         const hn_cost_opts *o, hn_closs_metric m,
                         double *out) {
-    if ((unsigned)m > HN_CLOSS_MACS)
+    if ((unsigned)m > HN_CLOSS_CYCLES)
         return hn_fail(HN_ERR_INVAL, "complexity loss: unknown metric %d",
                        (int)m);
     hn_cost_opts def = hn_cost_opts_default();
     if (!o) o = &def;
+    if (m == HN_CLOSS_CYCLES) {
+        hn_array_params p = hn_array_params_default();
+        uint64_t total = 0;
+        HN_TRY(hn_hwreport_model(a, cfg, o->input_bits, &p, NULL, &total));
+        *out = (double)total;
+        return HN_OK;
+    }
     int n = hn_arch_n_layers(a) + (o->include_fc ? 1 : 0);
     hn_layer_cost *per = malloc(sizeof *per * (size_t)n), total;
     if (!per) return hn_fail(HN_ERR_NOMEM, "complexity loss: out of memory");

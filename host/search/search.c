@@ -48,6 +48,9 @@ hn_search_opts hn_search_opts_default(void) {
     return o;
 }
 
+typedef struct search search;
+static hn_status cfg_cost(const search *q, const hn_config *c, double *out);
+
 /* ---- validation ------------------------------------------------------------ */
 
 typedef struct parsed {
@@ -117,7 +120,7 @@ hn_status hn_search_validate(const hn_experiment *e) {
 
 /* ---- state ------------------------------------------------------------------ */
 
-typedef struct search {
+struct search {
     const hn_experiment *e;
     hn_experiment e2;       /* e with config = the op set (per_op banks) */
     parsed p;
@@ -130,6 +133,7 @@ typedef struct search {
     hn_estimator *est;
     hn_closs closs;
     hn_cost_opts cost_opts;
+    hn_cyc *cyc;            /* search.metric cycles: the cycles source */
     hn_loader *alpha_ld;
     int n_params, n_layers, n_ops, S;
     double *alpha, *vel, *grad, *score, *loss, *ce, *cost;
@@ -142,13 +146,14 @@ typedef struct search {
     hn_rundir *rd;
     hn_csv *steps_csv, *alpha_csv;
     int steps_before, alpha_before;
-} search;
+};
 
 static void search_free(search *q) {
     hn_csv_close(q->steps_csv);
     hn_csv_close(q->alpha_csv);
     hn_loader_free(q->alpha_ld);
     hn_estimator_free(q->est);
+    hn_cyc_free(q->cyc);
     hn_dist_free(q->dist);
     hn_session_free(q->s);
     hn_exp_data_free(&q->data);
@@ -248,10 +253,19 @@ static hn_status setup(search *q, const hn_experiment *e) {
 
     q->cost_opts = hn_cost_opts_default();
     q->cost_opts.input_bits = e->model.input_bits;
+    if (q->p.metric == HN_CLOSS_CYCLES) {
+        st = hn_cyc_new(e->search.cost_backend, &q->cyc);
+        if (st != HN_OK) return key_err(e, "search.cost_backend");
+    } else if (strcmp(e->search.cost_backend, "model")) {
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.cost_backend: '%s' measures "
+                       "cycles; it needs search.metric: cycles (metric is %s)",
+                       e->source[0] ? e->source : "experiment",
+                       e->search.cost_backend, e->search.metric);
+    }
     hn_config *tc = NULL;
     HN_TRY(hn_config_homogeneous(q->arch, e->search.target, &tc));
     double tcost = 0;
-    st = hn_closs_cost(q->arch, tc, &q->cost_opts, q->p.metric, &tcost);
+    st = cfg_cost(q, tc, &tcost);
     hn_config_free(tc);
     HN_TRY(st);
     q->closs = (hn_closs){.sigma = q->p.sigma, .lambda = e->search.lambda,
@@ -344,6 +358,7 @@ static hn_status restore_state(search *q, const char *path) {
 /* ---- one iteration ----------------------------------------------------------- */
 
 static hn_status cfg_cost(const search *q, const hn_config *c, double *out) {
+    if (q->cyc) return hn_cyc_total(q->cyc, q->arch, c, q->cost_opts.input_bits, out);
     return hn_closs_cost(q->arch, c, &q->cost_opts, q->p.metric, out);
 }
 

@@ -174,6 +174,7 @@ static const key k_keys[] = {
     KSPEC("search.ops", HN_FIELD_SEQ, get_search_ops, json_search_ops),
     KSPEC("search.target", HN_FIELD_SEQ, get_search_target, json_search_target),
     KSTR("search.metric", search.metric, "bops"),
+    KSTR("search.cost_backend", search.cost_backend, "model"),
     KSTR("search.sigma", search.sigma, "square"),
     KDBL("search.lambda", search.lambda, 1.0, 0, 1e6),
     KINT("search.samples", search.samples, 20, 1, 100000),

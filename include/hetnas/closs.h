@@ -28,7 +28,8 @@ typedef enum hn_closs_sigma {
 
 typedef enum hn_closs_metric {
     HN_CLOSS_BOPS = 0, /* hn_cost_network total.bops */
-    HN_CLOSS_MACS = 1  /* hn_cost_network total.macs */
+    HN_CLOSS_MACS = 1, /* hn_cost_network total.macs */
+    HN_CLOSS_CYCLES = 2 /* array cycles of every searchable layer (hn_cyc) */
 } hn_closs_metric;
 
 /* Open configuration of the complexity loss. */
@@ -41,7 +42,7 @@ typedef struct hn_closs {
 /* "identity" | "square" | "hinge" | "sigmoid". */
 hn_status hn_closs_sigma_parse(const char *s, hn_closs_sigma *out);
 const char *hn_closs_sigma_name(hn_closs_sigma s);
-/* "bops" | "macs". */
+/* "bops" | "macs" | "cycles". */
 hn_status hn_closs_metric_parse(const char *s, hn_closs_metric *out);
 const char *hn_closs_metric_name(hn_closs_metric m);
 
@@ -52,10 +53,29 @@ hn_status hn_closs_check(const hn_closs *c);
  * receives sigma(cost / target).  cost >= 0. */
 hn_status hn_closs_eval(const hn_closs *c, double l_acc, double cost,
                         double *loss, double *l_com);
-/* The metric's total for a configuration (o NULL = hn_cost_opts_default). */
+/* The metric's total for a configuration (o NULL = hn_cost_opts_default).
+ * HN_CLOSS_CYCLES uses the cycle model on the default array; for measured
+ * cycles use hn_cyc_total. */
 hn_status hn_closs_cost(const hn_arch *a, const hn_config *cfg,
                         const hn_cost_opts *o, hn_closs_metric m,
                         double *out);
+
+/* ---- cycles as the cost (hardware in the loop) --------------------------
+ * The array cycles of a configuration, summed over its searchable layers,
+ * from the exact cycle model ("model") or measured on a backend with a
+ * clock ("verilator"), per layer job and cached by the job's shape (its
+ * geometry and channel/filter groups): the array's schedule does not depend
+ * on the data (tests/test_closs.c measures it), so a layer configuration is
+ * measured once, on seeded random data. */
+typedef struct hn_cyc hn_cyc; /* opaque */
+
+/* source: "model" or the name of a backend with a clock (backend.h). */
+hn_status hn_cyc_new(const char *source, hn_cyc **out);
+void hn_cyc_free(hn_cyc *c);
+hn_status hn_cyc_total(hn_cyc *c, const hn_arch *a, const hn_config *cfg,
+                       int input_bits, double *out);
+/* Layer jobs measured (cache misses) and answered from the cache. */
+void hn_cyc_stats(const hn_cyc *c, long *measured, long *cached);
 
 /* ---- interpolation loss (C.5) ------------------------------------------- */
 

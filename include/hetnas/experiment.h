@@ -137,7 +137,8 @@ typedef struct hn_experiment {
         hn_op ops[HN_MAX_OPS];   /* the op set T, default the paper's */
         int n_ops;
         hn_op target;            /* target homogeneous op, default (3,3) */
-        char metric[16];         /* bops (default) | macs */
+        char metric[16];         /* bops (default) | macs | cycles */
+        char cost_backend[16];   /* cycles from: model (default) | verilator */
         char sigma[16];          /* square (default, the reference code) */
         double lambda;           /* 1 */
         int samples;             /* |S| per alpha step, 20 */
