@@ -24,7 +24,7 @@
 #ifdef HN_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
 
-#define CACHE_MAX 64
+#define CACHE_MAX 128
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
