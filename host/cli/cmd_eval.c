@@ -34,8 +34,7 @@ static const char *k_eval_usage =
 
 /* The integer backend run next to the float model, batch by batch. */
 typedef struct int_eval {
-    hn_intnet_conv_fn conv;
-    void *conv_ud;
+    hn_backend *be;       /* runs the integer network's convolutions */
     hn_intnet *net, *ref; /* ref: --crosscheck only */
     bool crosscheck;
     uint8_t *codes;
@@ -52,8 +51,7 @@ static hn_status int_eval_batch(hn_model *m, const float *x, const int *labels,
     int C = sp->in_c, HW = sp->in_h * sp->in_w;
     if (!ie->net) { /* the model is configured (and BN recalibrated) now */
         hn_intnet_opts o = hn_intnet_opts_default();
-        o.conv = ie->conv;
-        o.conv_ud = ie->conv_ud;
+        hn_backend_intnet_opts(ie->be, &o); /* batched where the backend is */
         HN_TRY(hn_intnet_new(m, &o, &ie->net));
         if (ie->crosscheck) HN_TRY(hn_intnet_new(m, NULL, &ie->ref));
         ie->classes = sp->num_classes;
@@ -170,8 +168,7 @@ int hn_cmd_eval(int argc, char **argv) {
         return st == HN_ERR_INVAL ? 2 : 1;
     }
     bool integer = hn_backend_ops_of(be)->runs_jobs;
-    ie.conv = hn_backend_conv;
-    ie.conv_ud = be;
+    ie.be = be;
     ie.crosscheck = crosscheck;
     uint64_t cycles = 0;
     hn_eval_opts eo = {integer ? int_eval_batch : NULL, &ie, limit};
