@@ -38,7 +38,7 @@ finetune() { # seed config...
     done
 }
 run configs/fmnist_resnet20_fp32.yaml 1 "$(fp32 1)"
-finetune 1 q44 q33 q24 q22 q88 hetero hetero_w1
+finetune 1 q44 q33 q24 hetero_w1 hetero q22 q88
 for seed in 2 3; do
     run configs/fmnist_resnet20_fp32.yaml "$seed" "$(fp32 "$seed")" --set data.split_seed=1
 done
