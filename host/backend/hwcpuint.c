@@ -20,17 +20,13 @@
 #include "hetnas/hwref.h"
 #include "hetnas/intnet.h"
 #include "hetnas/log.h"
+#include "hetnas/simd.h"
 
 #ifdef HN_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
 
 #define CACHE_MAX 128
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HN_CLONES
-#endif
 
 typedef struct centry {
     int k, stride, pad, in_h, in_w, c_in, c_out, n, oh, ow;
@@ -51,8 +47,8 @@ typedef struct cpuint {
     centry cache[CACHE_MAX];
     int n_cache;
     unsigned long clock;
-    int *shift;        /* (c_in) scratch: each input channel's bits */
-    int shift_cap;
+    int *bits;         /* (c_in) scratch: each input channel's bits */
+    int bits_cap;
 } cpuint;
 
 #define DN(call, what)                                                        \
@@ -84,7 +80,7 @@ static void ci_close(void *state) {
     for (int i = 0; i < c->n_cache; i++) entry_free(&c->cache[i]);
     if (c->strm) dnnl_stream_destroy(c->strm);
     if (c->eng) dnnl_engine_destroy(c->eng);
-    free(c->shift);
+    free(c->bits);
     free(c);
 }
 
@@ -275,17 +271,17 @@ static hn_status ci_batch(cpuint *c, const hn_hwjob *j, int n, const int32_t *ac
         }
         return HN_OK;
     }
-    if (j->c_in > c->shift_cap) {
-        free(c->shift);
-        if (!(c->shift = malloc(sizeof(int) * (size_t)j->c_in)))
+    if (j->c_in > c->bits_cap) {
+        free(c->bits);
+        if (!(c->bits = malloc(sizeof(int) * (size_t)j->c_in)))
             return hn_fail(HN_ERR_NOMEM, "cpuint");
-        c->shift_cap = j->c_in;
+        c->bits_cap = j->c_in;
     }
     int B = 0;
     for (int g = 0; g < j->n_in_groups; g++)
         if (j->in_groups[g].bits > B) B = j->in_groups[g].bits;
     for (int g = 0, ch = 0; g < j->n_in_groups; g++)
-        for (int i = 0; i < j->in_groups[g].n; i++) c->shift[ch++] = j->in_groups[g].bits;
+        for (int i = 0; i < j->in_groups[g].n; i++) c->bits[ch++] = j->in_groups[g].bits;
     centry *e;
     HN_TRY(entry_get(c, j, n, &e));
     /* int32 codes -> u8, MSB-aligned (NCHW, contiguous: vectorizes), then
@@ -297,7 +293,7 @@ static hn_status ci_batch(cpuint *c, const hn_hwjob *j, int n, const int32_t *ac
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < C; ch++) {
             const size_t off = ((size_t)i * C + ch) * hw;
-            const int bits = c->shift[ch];
+            const int bits = c->bits[ch];
             if (to_u8(acts + off, hw, bits, B - bits, e->src8 + off)) {
 #pragma omp critical(hn_cpuint_err)
                 if (bad < 0 || (long)i * C + ch < bad) bad = (long)i * C + ch;
@@ -305,7 +301,7 @@ static hn_status ci_batch(cpuint *c, const hn_hwjob *j, int n, const int32_t *ac
         }
     if (bad >= 0)
         return hn_fail(HN_ERR_RANGE, "cpuint: image %ld, channel %ld: a code "
-                       "outside [0, 2^%d)", bad / C, bad % C, c->shift[bad % C]);
+                       "outside [0, 2^%d)", bad / C, bad % C, c->bits[bad % C]);
     DN(dnnl_memory_set_data_handle(e->m_acc, acc), "set handle");
     dnnl_exec_arg_t a_in[2] = {{DNNL_ARG_FROM, e->m_src8}, {DNNL_ARG_TO, e->m_src}};
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->m_src},

@@ -51,8 +51,7 @@ hn_status hn_hwreport_kernel(const hn_arch *a, const hn_config *c,
 }
 
 hn_status hn_hwreport_measure(const hn_arch *a, const hn_config *c,
-                              int input_bits, uint64_t seed,
-                              hn_hwreport_run_fn run, void *ctx,
+                              int input_bits, uint64_t seed, hn_backend *b,
                               hn_hwreport_layer *rows, uint64_t *total,
                               int *mismatches) {
     *total = 0;
@@ -72,7 +71,7 @@ hn_status hn_hwreport_measure(const hn_arch *a, const hn_config *c,
         int32_t *acc = malloc(n * sizeof *acc), *ref = malloc(n * sizeof *ref);
         uint64_t cyc = 0;
         if (!acc || !ref) st = hn_fail(HN_ERR_NOMEM, "hw report: out of memory");
-        if (st == HN_OK) st = run(ctx, &job, acc, &cyc);
+        if (st == HN_OK) st = hn_backend_run_job(b, &job, acc, &cyc);
         if (st == HN_OK) st = hn_hwref_conv(&job, ref);
         if (st == HN_OK) {
             rows[l].measured = (int64_t)cyc;

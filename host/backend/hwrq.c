@@ -7,12 +7,7 @@
 #include <stdint.h>
 
 #include "hetnas/hwref.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HN_CLONES
-#endif
+#include "hetnas/simd.h"
 
 /* One filter: out = clamp(floor((a*m + c) / 2^sh), lo, hi), c = bias + half.
  * >> of a negative int64 is an arithmetic shift (floor) with GCC and Clang,

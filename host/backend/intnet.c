@@ -26,6 +26,7 @@
 #include "hetnas/config.h"
 #include "hetnas/hwparams.h"
 #include "hetnas/hwref.h"
+#include "hetnas/simd.h"
 
 #define RES_F 16 /* fractional bits of the residual add */
 
@@ -401,12 +402,6 @@ static hn_status run_conv(hn_intnet *net, iconv *c, const int32_t *acts, int n) 
     if (first != HN_OK) return hn_fail_ctx(first, "layer %s", c->d->name);
     return HN_OK;
 }
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HN_CLONES
-#endif
 
 /* One channel of the residual add: codes = clamp(floor((a + b + 2^(F-1))
  * / 2^F), 0, hi), round half up (>> of a negative int64 is floor with GCC

@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/int_eval.h"
 #include "hetnas/arch.h"
 #include "hetnas/backend.h"
 #include "hetnas/experiment.h"
@@ -31,67 +32,6 @@ static const char *k_eval_usage =
     "agreement, max |logit difference|).  --crosscheck (not ref) runs\n"
     "the ref integer network too and counts the images whose logits equal\n"
     "ref's bit for bit.  --limit N: the first N samples only.\n";
-
-/* The integer backend run next to the float model, batch by batch. */
-typedef struct int_eval {
-    hn_backend *be;       /* runs the integer network's convolutions */
-    hn_intnet *net, *ref; /* ref: --crosscheck only */
-    bool crosscheck;
-    uint8_t *codes;
-    float *logits, *ref_logits;
-    int cap, classes;
-    long n, correct, agree, exact;
-    double max_dz;
-} int_eval;
-
-static hn_status int_eval_batch(hn_model *m, const float *x, const int *labels,
-                                int n, const float *zf, void *ud) {
-    int_eval *ie = ud;
-    const hn_resnet_spec *sp = hn_arch_spec(hn_model_arch(m));
-    int C = sp->in_c, HW = sp->in_h * sp->in_w;
-    if (!ie->net) { /* the model is configured (and BN recalibrated) now */
-        hn_intnet_opts o = hn_intnet_opts_default();
-        hn_backend_intnet_opts(ie->be, &o); /* batched where the backend is */
-        HN_TRY(hn_intnet_new(m, &o, &ie->net));
-        if (ie->crosscheck) HN_TRY(hn_intnet_new(m, NULL, &ie->ref));
-        ie->classes = sp->num_classes;
-    }
-    if (n > ie->cap) {
-        free(ie->codes); free(ie->logits); free(ie->ref_logits);
-        ie->codes = malloc((size_t)n * C * HW);
-        ie->logits = malloc(sizeof(float) * (size_t)n * ie->classes);
-        ie->ref_logits = malloc(sizeof(float) * (size_t)n * ie->classes);
-        if (!ie->codes || !ie->logits || !ie->ref_logits)
-            return hn_fail(HN_ERR_NOMEM, "eval");
-        ie->cap = n;
-    }
-    float mean[4], std[4];
-    if (!hn_model_input_norm(m, mean, std))
-        return hn_fail(HN_ERR_INVAL, "eval: the model has no 8-bit input");
-    hn_intnet_codes_from_norm(x, n, C, HW, mean, std, ie->codes);
-    HN_TRY(hn_intnet_forward(ie->net, ie->codes, n, ie->logits));
-    int K = ie->classes;
-    if (ie->ref) {
-        HN_TRY(hn_intnet_forward(ie->ref, ie->codes, n, ie->ref_logits));
-        for (int i = 0; i < n; i++)
-            ie->exact += !memcmp(ie->logits + (size_t)i * K,
-                                 ie->ref_logits + (size_t)i * K, sizeof(float) * K);
-    }
-    for (int i = 0; i < n; i++) {
-        const float *a = zf + (size_t)i * K, *b = ie->logits + (size_t)i * K;
-        int af = 0, ai = 0;
-        for (int k = 0; k < K; k++) {
-            if (a[k] > a[af]) af = k;
-            if (b[k] > b[ai]) ai = k;
-            double d = fabs((double)a[k] - b[k]);
-            if (d > ie->max_dz) ie->max_dz = d;
-        }
-        ie->agree += af == ai;
-        ie->correct += ai == labels[i];
-    }
-    ie->n += n;
-    return HN_OK;
-}
 
 int hn_cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *exp_path = NULL, *ckpt = NULL, *cfg = NULL;
@@ -158,7 +98,7 @@ int hn_cmd_eval(int argc, char **argv) {
         return 2;
     }
     hn_eval_result r;
-    int_eval ie;
+    hn_int_eval ie;
     memset(&ie, 0, sizeof ie);
     hn_backend *be = NULL;
     hn_status st = hn_backend_open(backend, &bo, &be);
@@ -168,21 +108,18 @@ int hn_cmd_eval(int argc, char **argv) {
         return st == HN_ERR_INVAL ? 2 : 1;
     }
     bool integer = hn_backend_ops_of(be)->runs_jobs;
-    ie.be = be;
+    ie.opts = hn_intnet_opts_default();
+    hn_backend_intnet_opts(be, &ie.opts); /* batched where the backend is */
     ie.crosscheck = crosscheck;
     uint64_t cycles = 0;
-    hn_eval_opts eo = {integer ? int_eval_batch : NULL, &ie, limit};
+    hn_eval_opts eo = {integer ? hn_int_eval_batch : NULL, &ie, limit};
     st = hn_eval_checkpoint_ex(&e, ckpt, cfg, split, &eo, &r);
     hn_backend_stats bs;
     hn_backend_get_stats(be, &bs);
     cycles = bs.cycles;
     hn_backend_close(be);
     hn_experiment_clear(&e);
-    hn_intnet_free(ie.net);
-    hn_intnet_free(ie.ref);
-    free(ie.codes);
-    free(ie.logits);
-    free(ie.ref_logits);
+    hn_int_eval_clear(&ie);
     if (st != HN_OK) return hn_arg_fail(cmd, st);
     double iacc = ie.n ? (double)ie.correct / ie.n : 0.0;
     double agree = ie.n ? (double)ie.agree / ie.n : 0.0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "hetnas/backend.h"
 #include "hetnas/cycles.h"
@@ -138,16 +139,12 @@ static int cmd_run(int argc, char **argv) {
                 trace = v;
             } else if (!strcmp(opt, "--xclbin")) {
                 xclbin = v;
-            } else if (!strcmp(opt, "--device") || !strcmp(opt, "--timeout-ms")) {
-                char *end;
-                long d = strtol(v, &end, 10);
-                if (!*v || *end || d < 0 || d > 1000000000L) {
-                    fprintf(stderr, "hetnas hw run: %s: expected a non-negative "
-                            "integer, got '%s'\n", opt, v);
-                    return 2;
-                }
-                if (!strcmp(opt, "--device")) device = (int)d;
-                else timeout_ms = (unsigned)d;
+            } else if (!strcmp(opt, "--device")) {
+                if (!hn_arg_int("hw run", opt, v, 0, 1023, &device)) return 2;
+            } else if (!strcmp(opt, "--timeout-ms")) {
+                int t;
+                if (!hn_arg_int("hw run", opt, v, 0, 1000000000L, &t)) return 2;
+                timeout_ms = (unsigned)t;
             } else {
                 char *end;
                 unsigned long long c = strtoull(v, &end, 10);

@@ -11,6 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/int_eval.h"
 #include "hetnas/backend.h"
 #include "hetnas/config.h"
 #include "hetnas/cost.h"
@@ -57,31 +58,23 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static hn_status sim_run(void *ctx, const hn_hwjob *job, int32_t *acc,
-                         uint64_t *cycles) {
-    return hn_backend_run_job((hn_backend *)ctx, job, acc, cycles);
-}
-
 /* ---- --checkpoint: the trained network on the RTL, image by image ---------- */
 typedef struct ck_run {
+    hn_int_eval ie;         /* the integer network beside the float model */
     hn_backend *be;         /* verilator */
-    hn_intnet *net;
     hn_arch *arch;          /* clones of the model's, for the cost tables */
     hn_config *cfg;
     int64_t *cycles;        /* (L) summed over images */
     int *bad;               /* (L) jobs whose accumulators differ from hwref */
     int32_t *ref;
     size_t ref_cap;
-    uint8_t *codes;
-    float *logits;
-    int cap;
-    long n, agree;
 } ck_run;
 
+/* The network's conv: on the RTL, then the oracle on the same job. */
 static hn_status ck_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
     ck_run *k = ud;
     int l = 0, L = hn_arch_n_layers(k->arch);
-    while (l < L && hn_intnet_layer_job(k->net, l) != job) l++;
+    while (l < L && hn_intnet_layer_job(k->ie.net, l) != job) l++;
     if (l == L) return hn_fail(HN_ERR_INTERNAL, "hw report: a conv job of no layer");
     uint64_t cyc = 0;
     HN_TRY(hn_backend_run_job(k->be, job, acc, &cyc));
@@ -99,53 +92,23 @@ static hn_status ck_conv(const hn_hwjob *job, int32_t *acc, void *ud) {
     return HN_OK;
 }
 
-static hn_status ck_batch(hn_model *m, const float *x, const int *labels, int n,
-                          const float *zf, void *ud) {
-    (void)labels;
+/* Once the model is configured: its architecture and configuration for the
+ * cost tables, and the per-layer counters. */
+static hn_status ck_model(const hn_model *m, void *ud) {
     ck_run *k = ud;
-    const hn_resnet_spec *sp = hn_arch_spec(hn_model_arch(m));
-    const int C = sp->in_c, HW = sp->in_h * sp->in_w, K = sp->num_classes;
-    if (!k->net) { /* the model is configured now */
-        HN_TRY(hn_arch_resnet(sp, &k->arch));
-        if (!(k->cfg = hn_config_clone(hn_model_config(m))))
-            return hn_fail(HN_ERR_NOMEM, "hw report");
-        int L = hn_arch_n_layers(k->arch);
-        k->cycles = calloc((size_t)L, sizeof *k->cycles);
-        k->bad = calloc((size_t)L, sizeof *k->bad);
-        if (!k->cycles || !k->bad) return hn_fail(HN_ERR_NOMEM, "hw report");
-        hn_intnet_opts o = hn_intnet_opts_default();
-        o.conv = ck_conv;
-        o.conv_ud = k;
-        HN_TRY(hn_intnet_new(m, &o, &k->net));
-    }
-    if (n > k->cap) {
-        free(k->codes); free(k->logits);
-        k->codes = malloc((size_t)n * C * HW);
-        k->logits = malloc(sizeof(float) * (size_t)n * K);
-        if (!k->codes || !k->logits) return hn_fail(HN_ERR_NOMEM, "hw report");
-        k->cap = n;
-    }
-    float mean[4], std[4];
-    if (!hn_model_input_norm(m, mean, std))
-        return hn_fail(HN_ERR_INVAL, "hw report: the model has no 8-bit input");
-    hn_intnet_codes_from_norm(x, n, C, HW, mean, std, k->codes);
-    HN_TRY(hn_intnet_forward(k->net, k->codes, n, k->logits));
-    for (int i = 0; i < n; i++) {
-        const float *a = zf + (size_t)i * K, *b = k->logits + (size_t)i * K;
-        int af = 0, ai = 0;
-        for (int j = 1; j < K; j++) {
-            if (a[j] > a[af]) af = j;
-            if (b[j] > b[ai]) ai = j;
-        }
-        k->agree += af == ai;
-    }
-    k->n += n;
+    HN_TRY(hn_arch_resnet(hn_arch_spec(hn_model_arch(m)), &k->arch));
+    if (!(k->cfg = hn_config_clone(hn_model_config(m))))
+        return hn_fail(HN_ERR_NOMEM, "hw report");
+    int L = hn_arch_n_layers(k->arch);
+    k->cycles = calloc((size_t)L, sizeof *k->cycles);
+    k->bad = calloc((size_t)L, sizeof *k->bad);
+    if (!k->cycles || !k->bad) return hn_fail(HN_ERR_NOMEM, "hw report");
     return HN_OK;
 }
 
 static void ck_free(ck_run *k) {
-    hn_intnet_free(k->net);
-    free(k->cycles); free(k->bad); free(k->ref); free(k->codes); free(k->logits);
+    hn_int_eval_clear(&k->ie);
+    free(k->cycles); free(k->bad); free(k->ref);
 }
 
 int hn_cmd_hw_report(int argc, char **argv) {
@@ -253,9 +216,14 @@ int hn_cmd_hw_report(int argc, char **argv) {
         }
         ck_run k;
         memset(&k, 0, sizeof k);
+        k.ie.opts = hn_intnet_opts_default();
+        k.ie.opts.conv = ck_conv;
+        k.ie.opts.conv_ud = &k;
+        k.ie.on_model = ck_model;
+        k.ie.ud = &k;
         hn_status st = hn_backend_open("verilator", NULL, &k.be);
         hn_eval_result er;
-        hn_eval_opts eo = {ck_batch, &k, images};
+        hn_eval_opts eo = {hn_int_eval_batch, &k.ie, images};
         double t0 = now_s();
         if (st == HN_OK) st = hn_eval_checkpoint_ex(&e, ckpt, cs.path, split, &eo, &er);
         ck_wall = now_s() - t0;
@@ -276,8 +244,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
         k.cycles = NULL;
         ck_bad = k.bad;
         k.bad = NULL;
-        ck_images = (uint64_t)k.n;
-        ck_agree = (uint64_t)k.agree;
+        ck_images = (uint64_t)k.ie.n;
+        ck_agree = (uint64_t)k.ie.agree;
         ck_free(&k);
         spec = *hn_arch_spec(a);
     } else {
@@ -360,8 +328,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_status st = hn_hwreport_model(a, c, input_bits, &p, rows, &model_total);
             double t0 = now_s();
             if (st == HN_OK)
-                st = hn_hwreport_measure(a, c, input_bits, (uint64_t)seed, sim_run,
-                                         be, rows, &meas_total, &mismatches);
+                st = hn_hwreport_measure(a, c, input_bits, (uint64_t)seed, be, rows,
+                                         &meas_total, &mismatches);
             wall = now_s() - t0;
             hn_backend_stats bs;
             hn_backend_get_stats(be, &bs);

@@ -10,6 +10,8 @@
 #include <omp.h>
 #endif
 
+#include "hetnas/simd.h"
+
 /* OpenMP pragmas vanish (without warnings) when built without OpenMP. */
 #ifdef _OPENMP
 #define HN_PRAGMA(x) _Pragma(#x)
@@ -163,13 +165,8 @@ OMP_FOR
 
 /* ---- batch norm + activation (hot: vectorized, runtime-dispatched) -------- */
 /* Row kernels work on pixels [p0, p1) and are compiled for AVX-512, AVX2 and
- * baseline x86-64 (picked at load time); the OpenMP loops call them per
- * block of HN_RBLK pixels. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HN_CLONES
-#endif
+ * baseline x86-64 (HN_CLONES, picked at load time); the OpenMP loops call
+ * them per block of HN_RBLK pixels. */
 
 HN_CLONES static void rows_stats(const float *restrict x, size_t p0, size_t p1,
                                  int C, const float *restrict x0,

@@ -48,9 +48,6 @@ hn_search_opts hn_search_opts_default(void) {
     return o;
 }
 
-typedef struct search search;
-static hn_status cfg_cost(const search *q, const hn_config *c, double *out);
-
 /* ---- validation ------------------------------------------------------------ */
 
 typedef struct parsed {
@@ -95,6 +92,10 @@ static hn_status parse_names(const hn_experiment *e, parsed *p) {
         return key_err(e, "search.sigma");
     if (hn_closs_metric_parse(e->search.metric, &p->metric) != HN_OK)
         return key_err(e, "search.metric");
+    if (p->metric != HN_CLOSS_CYCLES && strcmp(e->search.cost_backend, "model"))
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.cost_backend: '%s' measures "
+                       "cycles; it needs search.metric: cycles (metric is %s)",
+                       src, e->search.cost_backend, e->search.metric);
     if (hn_baseline_parse(e->search.baseline, &p->baseline) != HN_OK)
         return key_err(e, "search.baseline");
     if (p->baseline == HN_BASELINE_LOO && e->search.samples < 2)
@@ -120,7 +121,7 @@ hn_status hn_search_validate(const hn_experiment *e) {
 
 /* ---- state ------------------------------------------------------------------ */
 
-struct search {
+typedef struct search {
     const hn_experiment *e;
     hn_experiment e2;       /* e with config = the op set (per_op banks) */
     parsed p;
@@ -146,7 +147,14 @@ struct search {
     hn_rundir *rd;
     hn_csv *steps_csv, *alpha_csv;
     int steps_before, alpha_before;
-};
+} search;
+
+/* The complexity cost of configuration c: the metric's total, or the
+ * cycles source's (search.metric cycles). */
+static hn_status cfg_cost(const search *q, const hn_config *c, double *out) {
+    if (q->cyc) return hn_cyc_total(q->cyc, q->arch, c, q->cost_opts.input_bits, out);
+    return hn_closs_cost(q->arch, c, &q->cost_opts, q->p.metric, out);
+}
 
 static void search_free(search *q) {
     hn_csv_close(q->steps_csv);
@@ -253,15 +261,9 @@ static hn_status setup(search *q, const hn_experiment *e) {
 
     q->cost_opts = hn_cost_opts_default();
     q->cost_opts.input_bits = e->model.input_bits;
-    if (q->p.metric == HN_CLOSS_CYCLES) {
-        st = hn_cyc_new(e->search.cost_backend, &q->cyc);
-        if (st != HN_OK) return key_err(e, "search.cost_backend");
-    } else if (strcmp(e->search.cost_backend, "model")) {
-        return hn_fail(HN_ERR_SCHEMA, "%s: search.cost_backend: '%s' measures "
-                       "cycles; it needs search.metric: cycles (metric is %s)",
-                       e->source[0] ? e->source : "experiment",
-                       e->search.cost_backend, e->search.metric);
-    }
+    if (q->p.metric == HN_CLOSS_CYCLES &&
+        hn_cyc_new(e->search.cost_backend, &q->cyc) != HN_OK)
+        return key_err(e, "search.cost_backend");
     hn_config *tc = NULL;
     HN_TRY(hn_config_homogeneous(q->arch, e->search.target, &tc));
     double tcost = 0;
@@ -356,11 +358,6 @@ static hn_status restore_state(search *q, const char *path) {
 }
 
 /* ---- one iteration ----------------------------------------------------------- */
-
-static hn_status cfg_cost(const search *q, const hn_config *c, double *out) {
-    if (q->cyc) return hn_cyc_total(q->cyc, q->arch, c, q->cost_opts.input_bits, out);
-    return hn_closs_cost(q->arch, c, &q->cost_opts, q->p.metric, out);
-}
 
 static hn_status omega_phase(search *q, int progress) {
     const hn_experiment *e = q->e;

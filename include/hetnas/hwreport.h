@@ -1,13 +1,14 @@
 /* The hardware report of a configuration (the library side of `hetnas hw
  * report`): per-layer model cycles on the bit-serial array, per-layer
- * measurement through any backend that runs a conv job (the Verilator
- * model in the CLI) checked against the C reference, and over N random
+ * measurement on any backend that runs a conv job (the Verilator model in
+ * the CLI) checked against the C reference, and over N random
  * configurations the correlation of BOPs with model cycles. */
 #ifndef HETNAS_HWREPORT_H
 #define HETNAS_HWREPORT_H
 
 #include <stdint.h>
 
+#include "hetnas/backend.h"
 #include "hetnas/cost.h"
 #include "hetnas/cycles.h"
 #include "hetnas/hwjob.h"
@@ -40,16 +41,12 @@ hn_status hn_hwreport_kernel(const hn_arch *a, const hn_config *c,
                              const hn_dma_params *d, hn_hwreport_layer *rows,
                              uint64_t *total);
 
-/* Runs one conv job: acc (c_out, out_h, out_w) and its cycle count. */
-typedef hn_status (*hn_hwreport_run_fn)(void *ctx, const hn_hwjob *job,
-                                        int32_t *acc, uint64_t *cycles);
-
-/* Every layer as a job with random values (seeded by `seed`), run by `run`
- * and by the C reference: rows[l].measured/ok, *total = sum of measured
- * cycles, *mismatches = layers that differ from the reference. */
+/* Every layer as a job with random values (seeded by `seed`), run on
+ * backend b (backend.h; the Verilator model in the CLI) and by the C
+ * reference: rows[l].measured/ok, *total = sum of measured cycles,
+ * *mismatches = layers that differ from the reference. */
 hn_status hn_hwreport_measure(const hn_arch *a, const hn_config *c,
-                              int input_bits, uint64_t seed,
-                              hn_hwreport_run_fn run, void *ctx,
+                              int input_bits, uint64_t seed, hn_backend *b,
                               hn_hwreport_layer *rows, uint64_t *total,
                               int *mismatches);
 
