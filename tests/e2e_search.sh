@@ -123,5 +123,44 @@ else
   bad "cycles search ($cb)"; cat "$tmp/cyc.out"
 fi
 
+expect_fail eval-backend-unknown search.eval_backend --set search.eval_backend=fpga9
+
+# The found configurations evaluated as integer networks (search.eval_backend):
+# the float columns equal a float-evaluated run's accuracies (same seed, same
+# search), the integer ones are ref's network, and the RTL's network gives
+# ref's accuracies exactly (Verilator when the build has it: it must run).
+ev() { # name backend [--set ...]
+  local n=$1 b=$2; shift 2
+  "$HN" search "$tmp/exp.yaml" --set search.iterations=1 --set search.eval_limit=40 \
+    --set search.eval_backend=$b "$@" --out "$tmp/$n" --no-progress >"$tmp/$n.out" 2>&1 \
+    || { bad "search with eval_backend $b"; cat "$tmp/$n.out"; }
+}
+ev evcpu cpu; ev evref ref
+one=(--set search.final_samples=0 --set search.final_homogeneous=false)
+rtl=ref
+"$HN" hw backends | grep -q '^verilator ' && rtl=verilator
+ev evrtl $rtl "${one[@]}"
+"$PY" - "$tmp" $rtl <<'PYEOF' && ok "found configurations on ref and $rtl: integer accuracies, float ones equal a float run's" || bad "eval_backend"
+import csv, math, sys
+t, rtl = sys.argv[1], sys.argv[2]
+rd = lambda n: list(csv.DictReader(open(f"{t}/{n}/found.csv")))
+cpu, ref, hw = rd("evcpu"), rd("evref"), rd("evrtl")
+assert len(cpu) == len(ref) == 7 and len(hw) == 1, (len(cpu), len(ref), len(hw))
+for c, r in zip(cpu, ref):
+    assert c["name"] == r["name"] and c["eval_backend"] == "cpu" and r["eval_backend"] == "ref"
+    assert math.isnan(float(c["val_agree"])) and c["val_acc"] == c["float_val_acc"]
+    # the float model on the same 40 images of each split
+    assert r["float_val_acc"] == c["val_acc"] and r["float_test_acc"] == c["test_acc"], (c, r)
+    for s in ("val", "test"):
+        acc, agree = float(r[s + "_acc"]), float(r[s + "_agree"])
+        assert 0 <= acc <= 1 and 0.9 <= agree <= 1, r
+        # accuracies of 40 images
+        assert abs(acc * 40 - round(acc * 40)) < 1e-9, r
+h = hw[0]
+assert h["name"] == "expected" and h["eval_backend"] == rtl, h
+assert h["val_acc"] == ref[0]["val_acc"] and h["test_acc"] == ref[0]["test_acc"], (h, ref[0])
+assert h["val_agree"] == ref[0]["val_agree"], (h, ref[0])
+PYEOF
+
 [ $fail -eq 0 ] && echo "e2e_search: all passed" || echo "e2e_search: FAILED"
 exit $fail

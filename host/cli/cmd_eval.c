@@ -8,7 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/int_eval.h"
+#include "hetnas/inteval.h"
 #include "hetnas/arch.h"
 #include "hetnas/backend.h"
 #include "hetnas/experiment.h"

@@ -11,7 +11,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/int_eval.h"
+#include "hetnas/inteval.h"
 #include "hetnas/backend.h"
 #include "hetnas/config.h"
 #include "hetnas/cost.h"

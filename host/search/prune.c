@@ -158,6 +158,14 @@ static hn_status parse_names(const hn_experiment *e, names *p) {
         return hn_fail(HN_ERR_SCHEMA, "%s: search.metric: %s counts MACs (section "
                        "2), not '%s': set search.metric: macs", src, alg,
                        e->search.metric);
+    if (strcmp(e->search.cost_backend, "model"))
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.cost_backend: '%s' measures "
+                       "cycles; %s counts MACs", src, e->search.cost_backend, alg);
+    /* the integer backends run quantized networks; pruned ones are float */
+    if (strcmp(e->search.eval_backend, "cpu"))
+        return hn_fail(HN_ERR_SCHEMA, "%s: search.eval_backend: '%s' runs "
+                       "quantized networks; %s searches float widths: cpu",
+                       src, e->search.eval_backend, alg);
     if (hn_dist_share_parse(e->search.share, &p->share) != HN_OK)
         return key_err(e, "search.share");
     if (hn_closs_sigma_parse(e->search.sigma, &p->sigma) != HN_OK)

@@ -24,12 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hetnas/backend.h"
 #include "hetnas/checkpoint.h"
 #include "hetnas/closs.h"
 #include "hetnas/cost.h"
 #include "hetnas/dist.h"
 #include "hetnas/estimator.h"
 #include "hetnas/fileio.h"
+#include "hetnas/inteval.h"
 #include "hetnas/json.h"
 #include "hetnas/log.h"
 #include "hetnas/progress.h"
@@ -96,6 +98,13 @@ static hn_status parse_names(const hn_experiment *e, parsed *p) {
         return hn_fail(HN_ERR_SCHEMA, "%s: search.cost_backend: '%s' measures "
                        "cycles; it needs search.metric: cycles (metric is %s)",
                        src, e->search.cost_backend, e->search.metric);
+    if (strcmp(e->search.eval_backend, "cpu")) {
+        const hn_backend_ops *bo = hn_backend_find(e->search.eval_backend);
+        if (!bo || !bo->runs_jobs)
+            return hn_fail(HN_ERR_SCHEMA, "%s: search.eval_backend: '%s' is not "
+                           "cpu or an integer backend of this build (hetnas hw "
+                           "backends lists them)", src, e->search.eval_backend);
+    }
     if (hn_baseline_parse(e->search.baseline, &p->baseline) != HN_OK)
         return key_err(e, "search.baseline");
     if (p->baseline == HN_BASELINE_LOO && e->search.samples < 2)
@@ -549,17 +558,71 @@ static hn_status log_iteration(search *q, double seconds) {
 
 /* ---- the end: the found configurations -------------------------------------- */
 
+/* Accuracy of configuration c on a split: the float fake-quant model, and
+ * with an integer backend `be` the integer network on it beside the float
+ * model (acc is then the integer network's, agree the share of images whose
+ * integer top-1 equals the float top-1). */
+typedef struct found_eval {
+    double acc, float_acc, agree;
+} found_eval;
+
+static hn_status eval_found(search *q, const hn_config *c, hn_backend *be,
+                            hn_session_split split, found_eval *fe) {
+    hn_session_eval_opts eo = hn_session_eval_opts_default(q->s);
+    eo.config = c;
+    eo.split = split;
+    eo.limit = q->e->search.eval_limit;
+    hn_int_eval ie;
+    memset(&ie, 0, sizeof ie);
+    if (be) {
+        ie.opts = hn_intnet_opts_default();
+        hn_backend_intnet_opts(be, &ie.opts);
+        eo.batch = hn_int_eval_batch;
+        eo.batch_ud = &ie;
+    }
+    hn_session_eval ev = {0};
+    hn_status st = hn_session_evaluate(q->s, &eo, &ev);
+    hn_int_eval_clear(&ie);
+    HN_TRY(st);
+    fe->float_acc = ev.acc;
+    fe->acc = ev.acc;
+    fe->agree = NAN;
+    if (be) {
+        if (ie.n != ev.n)
+            return hn_fail(HN_ERR_INTERNAL, "search.eval_backend: the integer "
+                           "network saw %ld of %d images", ie.n, ev.n);
+        fe->acc = ie.n ? (double)ie.correct / ie.n : 0.0;
+        fe->agree = ie.n ? (double)ie.agree / ie.n : 0.0;
+    }
+    return HN_OK;
+}
+
 static hn_status finish(search *q, int progress, hn_search_result *r) {
     const hn_experiment *e = q->e;
     char last[1200];
     HN_TRY(hn_rundir_ckpt_path(q->rd, q->iter - 1, last, sizeof last));
+    /* val_acc/test_acc: on search.eval_backend; float_*: the fake-quant
+     * model on the same images; agree: integer top-1 == float top-1 */
     static const char *const cols[] = {"name", "config", "cost", "cost_ratio",
-                                       "val_acc", "test_acc"};
+                                       "val_acc", "test_acc", "eval_backend",
+                                       "float_val_acc", "float_test_acc",
+                                       "val_agree", "test_agree"};
+    enum { NCOLS = sizeof cols / sizeof cols[0] };
     hn_csv *csv = NULL;
     char fdir[1200];
     HN_TRY(hn_rundir_file(q->rd, "found", fdir, sizeof fdir));
     HN_TRY(hn_mkdirs(fdir));
-    HN_TRY(hn_rundir_csv(q->rd, "found.csv", 6, cols, &csv));
+    hn_backend *be = NULL;
+    if (strcmp(e->search.eval_backend, "cpu")) {
+        hn_backend_opts bo = hn_backend_opts_default();
+        if (hn_backend_open(e->search.eval_backend, &bo, &be) != HN_OK)
+            return key_err(e, "search.eval_backend");
+    }
+    hn_status st = hn_rundir_csv(q->rd, "found.csv", NCOLS, cols, &csv);
+    if (st != HN_OK) {
+        hn_backend_close(be);
+        return st;
+    }
     int done = hn_csv_rows_before(csv);
     /* the configurations: deterministic given the searched alpha, so a
      * resumed run draws the same ones */
@@ -572,10 +635,9 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
     int K = e->search.final_samples;
     int H = e->search.final_homogeneous ? q->n_ops : 0;
     if (1 + K + H > HN_SEARCH_MAX_FOUND)
-        return hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
-                       "configurations are evaluated at the end",
-                       HN_SEARCH_MAX_FOUND);
-    hn_status st = HN_OK;
+        st = hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
+                     "configurations are evaluated at the end",
+                     HN_SEARCH_MAX_FOUND);
     for (int i = 0; i < 1 + K + H && st == HN_OK; i++) {
         hn_config *c = NULL;
         hn_search_found *f = &r->found[r->n_found];
@@ -628,15 +690,9 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
                 hn_progress_end(&pg);
             }
         }
-        hn_session_eval ev = {0}, et = {0};
-        if (st == HN_OK) {
-            hn_session_eval_opts eo = hn_session_eval_opts_default(q->s);
-            eo.config = c;
-            eo.split = HN_SPLIT_VAL;
-            st = hn_session_evaluate(q->s, &eo, &ev);
-            eo.split = HN_SPLIT_TEST;
-            if (st == HN_OK) st = hn_session_evaluate(q->s, &eo, &et);
-        }
+        found_eval ev = {0}, et = {0};
+        if (st == HN_OK) st = eval_found(q, c, be, HN_SPLIT_VAL, &ev);
+        if (st == HN_OK) st = eval_found(q, c, be, HN_SPLIT_TEST, &et);
         hn_config_free(c);
         if (st != HN_OK) break;
         f->val_acc = ev.acc;
@@ -647,10 +703,16 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
         hn_csv_double(csv, f->cost_ratio);
         hn_csv_double(csv, f->val_acc);
         hn_csv_double(csv, f->test_acc);
+        hn_csv_str(csv, e->search.eval_backend);
+        hn_csv_double(csv, ev.float_acc);
+        hn_csv_double(csv, et.float_acc);
+        hn_csv_double(csv, ev.agree);
+        hn_csv_double(csv, et.agree);
         st = hn_csv_end_row(csv);
         r->n_found++;
     }
     hn_csv_close(csv);
+    hn_backend_close(be);
     if (st != HN_OK) return st;
     /* the values of rows written before a resume, from the file */
     return hn_search_found_readback(q->rd, r);

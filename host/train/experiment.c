@@ -19,7 +19,7 @@
 #include "hetnas/json.h"
 
 #define MAX_SETS 64
-#define MAX_CHILDREN 32
+#define MAX_CHILDREN 64
 
 /* ---- enum spellings (the library's enums, spelled as in files) -------- */
 
@@ -175,6 +175,8 @@ static const key k_keys[] = {
     KSPEC("search.target", HN_FIELD_SEQ, get_search_target, json_search_target),
     KSTR("search.metric", search.metric, "bops"),
     KSTR("search.cost_backend", search.cost_backend, "model"),
+    KSTR("search.eval_backend", search.eval_backend, "cpu"),
+    KINT("search.eval_limit", search.eval_limit, 0, 0, 1e9),
     KSTR("search.sigma", search.sigma, "square"),
     KDBL("search.lambda", search.lambda, 1.0, 0, 1e6),
     KINT("search.samples", search.samples, 20, 1, 100000),

@@ -139,6 +139,10 @@ typedef struct hn_experiment {
         hn_op target;            /* target homogeneous op, default (3,3) */
         char metric[16];         /* bops (default) | macs | cycles */
         char cost_backend[16];   /* cycles from: model (default) | verilator */
+        char eval_backend[16];   /* where the found configurations are
+                                    evaluated: cpu (float fake-quant, default)
+                                    or an integer backend (hetnas hw backends) */
+        int eval_limit;          /* > 0: that many images per split there */
         char sigma[16];          /* square (default, the reference code) */
         double lambda;           /* 1 */
         int samples;             /* |S| per alpha step, 20 */

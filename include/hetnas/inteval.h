@@ -1,8 +1,9 @@
 /* The integer network (intnet.h) run next to the fake-quant float model,
  * batch by batch, as an hn_eval_opts.batch callback: `hetnas eval
- * --backend` and `hetnas hw report --checkpoint` share it. */
-#ifndef HETNAS_CLI_INT_EVAL_H
-#define HETNAS_CLI_INT_EVAL_H
+ * --backend`, `hetnas hw report --checkpoint` and the search's final
+ * evaluation (search.eval_backend) share it. */
+#ifndef HETNAS_INTEVAL_H
+#define HETNAS_INTEVAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* hn_int_eval_*: the integer network beside the float model (int_eval.h). */
-#include "cli/int_eval.h"
+/* hn_int_eval_*: the integer network beside the float model (inteval.h). */
+#include "hetnas/inteval.h"
 
 #include <math.h>
 #include <stdlib.h>
