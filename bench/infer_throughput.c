@@ -21,14 +21,20 @@
  * for that input; this process is blocked in fgets/pclose meanwhile, so the
  * two never compete for cores.
  *
- * Prints ours_<cfg>_<input>_img_s=, torch_<input>_img_s= and
- * ratio_infer_<cfg>_<input>=ours/torch, plus check_bitexact_vs_ref=1.
+ * A second peer, ONNX Runtime (npm's onnxruntime-node, CPU provider, the
+ * strongest CPU inference engine here), runs the same ResNet-20 exported to
+ * ONNX by PyTorch, timed the same way (bench/infer_throughput_ort.js).
+ *
+ * Prints ours_<cfg>_<input>_img_s=, torch_<input>_img_s=, ort_<input>_img_s=,
+ * ratio_infer_<cfg>_<input>=ours/torch and ratio_infer_ort_<cfg>_<input>=
+ * ours/ort, plus check_bitexact_vs_ref=1.
  *
  * Usage: infer_throughput [--backend cpuint] [--threads 2] [--batch 64]
  *        [--rounds 3] [--round-s 0.5] [--warmup-cap-s 20]
  *        [--configs q22,q44,q88,hetero]
  *        [--inputs 3x32x32,1x28x28] [--hetero configs/resnet20_hetero.yaml]
- *        [--check-images 4] [--python /usr/bin/python3] [--no-torch] */
+ *        [--check-images 4] [--python /usr/bin/python3] [--no-torch]
+ *        [--node node] [--ort-modules bench/node_modules] [--no-ort] */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,8 +73,8 @@ static const float k_mean1[1] = {0.2860f};
 static const float k_std1[1] = {0.3530f};
 
 typedef struct bench_opts {
-    const char *backend, *python, *hetero_path;
-    int threads, batch, rounds, check_images, no_torch;
+    const char *backend, *python, *hetero_path, *node, *ort_modules;
+    int threads, batch, rounds, check_images, no_torch, no_ort;
     double round_s, warmup_cap_s;
     int n_cfgs, n_inputs;
     const char *cfgs[MAX_LIST];   /* q22 q44 q88 hetero */
@@ -193,35 +199,68 @@ done:
     return rc;
 }
 
-/* Runs the PyTorch peer for one input; *img_s = its best round.  The peer's
- * version and warm-up lines are echoed. */
+/* Runs a peer command that prints <tag>_version=, <tag>_warmup_s=,
+ * <tag>_round=... and <tag>_img_s=<best>; *img_s = its best round.  The
+ * version line is echoed, the others tagged with the input. */
+static int run_peer(const char *cmd, const char *tag, const char *input,
+                    double *img_s) {
+    fflush(stdout);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    char line[512], key[32];
+    size_t tl = strlen(tag);
+    int got = 0;
+    snprintf(key, sizeof key, "%s_img_s=", tag);
+    while (fgets(line, sizeof line, p)) {
+        if (!strncmp(line, key, strlen(key))) {
+            *img_s = atof(line + strlen(key));
+            got = *img_s > 0;
+        } else if (!strncmp(line, tag, tl) && !strncmp(line + tl, "_version=", 9)) {
+            fputs(line, stdout);
+        } else if (!strncmp(line, tag, tl) && line[tl] == '_') {
+            printf("%s_%s_%s", tag, input, line + tl + 1);
+        }
+    }
+    int rc = pclose(p);
+    return rc == 0 && got ? 0 : -1;
+}
+
+/* The PyTorch peer for one input (its own process, OpenMP's defaults: no
+ * GOMP_SPINCOUNT of ours). */
 static int run_torch(const bench_opts *bo, const char *input, double *img_s) {
     char cmd[2048];
-    /* the peer gets OpenMP's defaults (no GOMP_SPINCOUNT of ours) */
     snprintf(cmd, sizeof cmd,
              "env -u GOMP_SPINCOUNT OMP_NUM_THREADS=%d %s %s/infer_throughput_torch.py "
              "--threads %d --batch %d --input %s --rounds %d --round-s %g "
              "--warmup-cap-s %g", bo->threads, bo->python, HN_BENCH_DIR,
              bo->threads, bo->batch, input, bo->rounds, bo->round_s,
              bo->warmup_cap_s);
-    fflush(stdout);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    char line[512];
-    int got = 0;
-    while (fgets(line, sizeof line, p)) {
-        if (!strncmp(line, "torch_img_s=", 12)) {
-            *img_s = atof(line + 12);
-            got = *img_s > 0;
-        } else if (!strncmp(line, "torch_version=", 14)) {
-            fputs(line, stdout);
-        } else if (!strncmp(line, "torch_", 6)) {
-            /* torch_warmup_s=, torch_round=: tagged with the input */
-            printf("torch_%s_%s", input, line + 6);
-        }
+    return run_peer(cmd, "torch", input, img_s);
+}
+
+/* The ONNX Runtime peer for one input: PyTorch exports the same ResNet-20 to
+ * ONNX (a temporary file), npm's onnxruntime-node runs it. */
+static int run_ort(const bench_opts *bo, const char *input, double *img_s) {
+    char onnx[] = "/tmp/hn_infer_ort_XXXXXX";
+    int fd = mkstemp(onnx);
+    if (fd < 0) return -1;
+    close(fd);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s/infer_throughput_torch.py --input %s "
+             "--batch %d --export-onnx %s >/dev/null", bo->python, HN_BENCH_DIR,
+             input, bo->batch, onnx);
+    int rc = system(cmd) == 0 ? 0 : -1;
+    if (rc == 0) {
+        snprintf(cmd, sizeof cmd,
+                 "env -u GOMP_SPINCOUNT %s %s/infer_throughput_ort.js --model %s "
+                 "--node-modules %s --threads %d --batch %d --input %s --rounds %d "
+                 "--round-s %g --warmup-cap-s %g", bo->node, HN_BENCH_DIR, onnx,
+                 bo->ort_modules, bo->threads, bo->batch, input, bo->rounds,
+                 bo->round_s, bo->warmup_cap_s);
+        rc = run_peer(cmd, "ort", input, img_s);
     }
-    int rc = pclose(p);
-    return rc == 0 && got ? 0 : -1;
+    unlink(onnx);
+    return rc;
 }
 
 /* One input: every configuration's ours (with the bit-exact check), then the
@@ -324,6 +363,17 @@ static int bench_input(const bench_opts *bo, hn_backend *be, hn_backend *refb,
         for (int ci = 0; ci < bo->n_cfgs; ci++)
             printf("ratio_infer_%s_%s=%.3f\n", bo->cfgs[ci], input, ours[ci] / t);
     }
+    if (!bo->no_ort) {
+        double t = 0;
+        if (run_ort(bo, input, &t) != 0) {
+            fprintf(stderr, PROG ": ONNX Runtime peer failed for %s (node %s, "
+                    "modules %s); no ratios\n", input, bo->node, bo->ort_modules);
+            goto done;
+        }
+        printf("ort_%s_img_s=%.1f\n", input, t);
+        for (int ci = 0; ci < bo->n_cfgs; ci++)
+            printf("ratio_infer_ort_%s_%s=%.3f\n", bo->cfgs[ci], input, ours[ci] / t);
+    }
     rc = 0;
 done:
     fflush(stdout);
@@ -340,7 +390,8 @@ static void usage(const char *argv0) {
             "          [--rounds R (3)] [--round-s S (0.5)] [--warmup-cap-s S (20)]\n"
             "          [--configs q22,q44,q88,hetero]\n"
             "          [--inputs 3x32x32,1x28x28] [--hetero FILE.yaml] [--check-images K (4)]\n"
-            "          [--python PY] [--no-torch]\n", argv0);
+            "          [--python PY] [--no-torch] [--node NODE] [--ort-modules DIR]\n"
+            "          [--no-ort]\n", argv0);
 }
 
 int main(int argc, char **argv) {
@@ -349,7 +400,8 @@ int main(int argc, char **argv) {
     if (hn_threads_tune_env()) execv("/proc/self/exe", argv);
     static char cfg_buf[256] = "q22,q44,q88,hetero", in_buf[256] = "3x32x32,1x28x28";
     bench_opts bo = {
-        .backend = "cpuint", .python = "/usr/bin/python3",
+        .backend = "cpuint", .python = "/usr/bin/python3", .node = "node",
+        .ort_modules = HN_BENCH_DIR "/node_modules",
         .hetero_path = HN_SOURCE_DIR "/configs/resnet20_hetero.yaml",
         .threads = 2, .batch = 64, .rounds = 3, .check_images = 4,
         .round_s = 0.5, .warmup_cap_s = 20.0,
@@ -357,6 +409,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--no-torch")) { bo.no_torch = 1; continue; }
+        if (!strcmp(argv[i], "--no-ort")) { bo.no_ort = 1; continue; }
         if (!v) { usage(argv[0]); return 2; }
         if (!strcmp(argv[i], "--backend")) bo.backend = v;
         else if (!strcmp(argv[i], "--threads")) bo.threads = atoi(v);
@@ -367,6 +420,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--check-images")) bo.check_images = atoi(v);
         else if (!strcmp(argv[i], "--hetero")) bo.hetero_path = v;
         else if (!strcmp(argv[i], "--python")) bo.python = v;
+        else if (!strcmp(argv[i], "--node")) bo.node = v;
+        else if (!strcmp(argv[i], "--ort-modules")) bo.ort_modules = v;
         else if (!strcmp(argv[i], "--configs")) snprintf(cfg_buf, sizeof cfg_buf, "%s", v);
         else if (!strcmp(argv[i], "--inputs")) snprintf(in_buf, sizeof in_buf, "%s", v);
         else { usage(argv[0]); return 2; }
@@ -435,6 +490,22 @@ int main(int argc, char **argv) {
             fprintf(stderr, PROG ": PyTorch is not importable by %s (Debian "
                     "python3-torch; `make deps-bench` installs it), or run with "
                     "--no-torch\n", bo.python);
+            hn_backend_close(refb);
+            hn_backend_close(be);
+            return 1;
+        }
+    }
+    if (!bo.no_ort) {
+        /* the ONNX model comes from PyTorch's exporter */
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "%s -c 'import torch' >/dev/null 2>&1 && "
+                 "%s -e \"require('%s/onnxruntime-node')\" >/dev/null 2>&1",
+                 bo.python, bo.node, bo.ort_modules);
+        if (system(cmd) != 0) {
+            fprintf(stderr, PROG ": the ONNX Runtime peer needs PyTorch (%s) to "
+                    "export the model and npm's onnxruntime-node in %s "
+                    "(`scripts/install-deps.sh --bench` installs both), or run "
+                    "with --no-ort\n", bo.python, bo.ort_modules);
             hn_backend_close(refb);
             hn_backend_close(be);
             return 1;

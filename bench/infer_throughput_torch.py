@@ -12,7 +12,8 @@ each the forwards of >= --round-s seconds (at least one); the best round
 counts.
 
 Prints torch_version=, torch_warmup_s=, torch_round=<i> img_s=<x> lines and
-torch_img_s=<best>.  Usage:
+torch_img_s=<best>.  With --export-onnx PATH it writes the model as ONNX for
+the ONNX Runtime peer (bench/infer_throughput_ort.js) instead.  Usage:
   infer_throughput_torch.py --threads 2 --batch 64 --input 3x32x32 --rounds 3
 """
 import argparse
@@ -88,8 +89,20 @@ def main():
     p.add_argument("--round-s", type=float, default=0.5)
     p.add_argument("--warmup-s", type=float, default=2.0)
     p.add_argument("--warmup-cap-s", type=float, default=60.0)
+    p.add_argument("--export-onnx", metavar="PATH",
+                   help="write the model (eval mode, batch --batch) to PATH as "
+                        "ONNX for the ONNX Runtime peer and exit")
     a = p.parse_args()
     c, h, w = (int(v) for v in a.input.split("x"))
+    if a.export_onnx:
+        torch.manual_seed(1)
+        m = ResNet(c).eval()
+        x = torch.randn(a.batch, c, h, w, dtype=torch.float32)
+        # opset 13: Conv, BatchNormalization (folded by ORT), Relu, Add,
+        # GlobalAveragePool, Gemm
+        torch.onnx.export(m, x, a.export_onnx, input_names=["x"],
+                          output_names=["logits"], opset_version=13)
+        return
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     print(f"torch_version={torch.__version__} threads={torch.get_num_threads()}")

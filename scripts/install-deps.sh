@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs hetnas's build and test dependencies from Debian 12 packages.
 # Idempotent and quick when everything is present: dpkg is asked first, apt only
-# runs for what is missing.  --bench adds the benchmarks' peer (PyTorch).
+# runs for what is missing.  --bench adds the benchmarks' peers: PyTorch
+# (Debian) and ONNX Runtime (npm's onnxruntime-node into bench/node_modules).
 set -euo pipefail
 
 pkgs=(
@@ -15,9 +16,13 @@ pkgs=(
   dataset-fashion-mnist gnuplot-nox
   python3
 )
+bench=0
 for a in "$@"; do
   case "$a" in
-    --bench) pkgs+=(python3-torch python3-numpy) ;;
+    --bench) pkgs+=(python3-torch python3-numpy); bench=1
+             # Node.js may come from elsewhere (NodeSource's nodejs carries
+             # npm and conflicts with Debian's npm): Debian's only if absent
+             command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
     -h|--help) echo "usage: $0 [--bench]"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
   esac
@@ -29,11 +34,17 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "install-deps.sh: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps.sh: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ $bench -eq 1 ] && [ ! -f "$(dirname "$0")/../bench/node_modules/onnxruntime-node/package.json" ]; then
+  # --ignore-scripts: the package's postinstall downloads GPU binaries from a
+  # host this machine cannot reach; the CPU binaries ship in the package
+  echo "install-deps.sh: npm install --ignore-scripts in bench/ (onnxruntime-node)"
+  (cd "$(dirname "$0")/../bench" && npm install --ignore-scripts --no-audit --no-fund)
+fi
