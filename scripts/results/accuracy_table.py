@@ -7,44 +7,8 @@ Only finished runs (results.json) count; the number of seeds is shown.
   scripts/results/accuracy_table.py [runs]"""
 import json, math, os, sys
 
-def betacf(a, b, x):
-    # continued fraction of the regularized incomplete beta (Lentz)
-    tiny, qab, qap, qam = 1e-300, a + b, a + 1, a - 1
-    c, d = 1.0, 1 - qab * x / qap
-    d = 1 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1 + aa * d; d = 1 / (d if abs(d) > tiny else tiny)
-        c = 1 + aa / c; c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1 + aa * d; d = 1 / (d if abs(d) > tiny else tiny)
-        c = 1 + aa / c; c = c if abs(c) > tiny else tiny
-        de = d * c; h *= de
-        if abs(de - 1) < 1e-15: break
-    return h
-
-def ibeta(a, b, x):
-    if x <= 0: return 0.0
-    if x >= 1: return 1.0
-    lb = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x)
-    if x < (a + 1) / (a + b + 2): return math.exp(lb) * betacf(a, b, x) / a
-    return 1 - math.exp(lb) * betacf(b, a, 1 - x) / b
-
-def t_cdf(t, df):
-    x = df / (df + t * t)
-    p = 0.5 * ibeta(df / 2, 0.5, x)
-    return 1 - p if t > 0 else p
-
-def t_quantile(p, df):
-    lo, hi = 0.0, 100.0
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if t_cdf(mid, df) < p: lo = mid
-        else: hi = mid
-    return (lo + hi) / 2
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tstats import t_quantile  # noqa: E402
 
 def load(path):
     try: return json.load(open(path))
