@@ -49,7 +49,11 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [DM*(FILT_W+3)-1:0] mmem_data_i,
   // result read port (one cycle latency): address {pt, filter}
   input  logic [FILT_W+PT_W-1:0]   res_addr_i,
-  output logic [DN*32-1:0]         res_data_o
+  output logic [DN*32-1:0]         res_data_o,
+  // a result word is written this cycle; words are written in {pt, filter}
+  // order (filters in row order, tiles pt-major), so a DMA can stream word
+  // i out once i+1 writes have happened (hn_krnl_top's store overlap)
+  output logic                     res_we_o
 );
   localparam int unsigned META_W = FILT_W + 3;
 
@@ -244,6 +248,7 @@ module hn_core import hn_params_pkg::*; #(
   end
 
   assign busy_o   = running_q;
+  assign res_we_o = mem_we;
   assign cycles_o = cycles_q;
 
 `ifndef SYNTHESIS
