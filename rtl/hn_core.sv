@@ -33,6 +33,10 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,
   input  logic                     cfg_packed_i,  // packed-step schedule (hn_ctrl)
   input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,
+  // pixel tiles whose activations are in u_amem (hn_ctrl): all ones when
+  // the buffer is filled before start_i; a DMA filling it during the run
+  // counts the finished tiles (tile lp = words lp*a_words .. +a_words-1)
+  input  logic [PT_W:0]            act_tiles_i,
   input  logic                     start_i,
   output logic                     busy_o,
   output logic                     done_o,
@@ -88,6 +92,7 @@ module hn_core import hn_params_pkg::*; #(
     .cfg_nc_i    (cfg_nc_i),
     .cfg_packed_i(cfg_packed_i),
     .cfg_split_i (cfg_split_i),
+    .act_tiles_i (act_tiles_i),
     .busy_o      (ctrl_busy),
     .tok_valid_o (tok0_valid),
     .tok_clear_o (tok0_clear),
@@ -255,10 +260,12 @@ module hn_core import hn_params_pkg::*; #(
   if (FILT_W < 1 || PT_W < 1 || FILT_W + PT_W > 24) begin : g_bad_param
     $fatal(1, "hn_core: need FILT_W, PT_W >= 1 and FILT_W + PT_W <= 24");
   end
-  // Protocol: buffers are not written while a job runs.
+  // Protocol: weights and descriptors are not written while a job runs;
+  // activations only for tiles the controller has not reached
+  // (act_tiles_i counts the ones it may read).
   always_ff @(posedge clk_i) begin
     if (rst_ni && running_q)
-      assert (!wmem_we_i && !amem_we_i && !mmem_we_i) else $error("hn_core: buffer write during a job");
+      assert (!wmem_we_i && !mmem_we_i) else $error("hn_core: weight/descriptor write during a job");
   end
 `endif
 endmodule

@@ -7,7 +7,10 @@
 //      m_axi_gmem (DW-bit beats, incrementing bursts of up to
 //      min(256, 4096/(DW/8)) beats, up to RD_OUTSTANDING bursts in flight,
 //      the three sections back to back) into the buffers,
-//   2. runs hn_core, and meanwhile
+//   2. starts hn_core once the weights and descriptors are in; the
+//      activations keep streaming in during the run, and the controller
+//      waits at the start of a pixel tile until its words are in
+//      (act_tiles), so the activation load overlaps the run,
 //   3. writes the results (cfg_pt x c_out words of DN int32, in (pt, filter)
 //      order) to r_ptr: word i leaves as soon as the core has written it
 //      (the core writes them in that order), so the store overlaps the run,
@@ -246,6 +249,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   typedef enum logic [2:0] {S_IDLE, S_LOAD, S_RUN, S_WAIT, S_DONE} state_e;
   state_e      state_q;
   logic        core_fin_q;        // the core has finished this call
+  logic        dma_rd;            // the read side is active (load and run)
 
   // section of the image: 0 weights, 1 descriptors, 2 activations, 3 none
   function automatic logic [31:0] sec_wpw(logic [1:0] s);
@@ -273,6 +277,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   end
 
   assign accept_start = (state_q == S_IDLE) && ap_start_q;
+  assign dma_rd = (state_q == S_LOAD) || (state_q == S_RUN) || (state_q == S_WAIT);
   assign idle_state   = (state_q == S_IDLE);
   assign finish       = (state_q == S_DONE);
 
@@ -287,7 +292,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   logic [31:0]   next_beats;
 
   assign ilen = (ileft_q > 32'(MAXB)) ? 32'(MAXB) : ileft_q;
-  assign ar_issue = (state_q == S_LOAD) && (isec_q != 2'd3) && (ileft_q != 0) &&
+  assign ar_issue = dma_rd && (isec_q != 2'd3) && (ileft_q != 0) &&
                     (32'(rout_q) < 32'(RD_OUTSTANDING)) &&
                     (!m_axi_gmem_arvalid || m_axi_gmem_arready);
   always_comb begin
@@ -316,7 +321,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
         isec_q <= 2'd0;
         iaddr_q <= w_ptr_q[AW-1:0];
         ileft_q <= sec_beats(n_w_q, 2'd0);
-      end else if (state_q == S_LOAD && isec_q != 2'd3 && ileft_q == 0) begin
+      end else if (dma_rd && isec_q != 2'd3 && ileft_q == 0) begin
         isec_q <= isec_q + 1'b1;              // an empty section
         iaddr_q <= next_ptr;
         ileft_q <= next_beats;
@@ -357,8 +362,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
     r_gpb = (r_wpw > 32'(BW)) ? 32'd1 : 32'(BW) / r_wpw; // buffer words per beat
     r_in_beat = (r_n - rword_q < r_gpb) ? r_n - rword_q : r_gpb;
   end
-  assign m_axi_gmem_rready = (state_q == S_LOAD) && (rsec_q != 2'd3) && (hleft_q == 0);
-  assign wr_en = (state_q == S_LOAD) &&
+  assign m_axi_gmem_rready = dma_rd && (rsec_q != 2'd3) && (hleft_q == 0);
+  assign wr_en = dma_rd &&
                  ((hleft_q != 0) || (rbeat && 32'(ridx_q) == r_bpw - 1));
 
   // the buffer word written this cycle
@@ -387,7 +392,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
       rword_q <= '0;
       ridx_q <= '0;
       hleft_q <= '0;
-    end else if (state_q == S_LOAD) begin
+    end else if (dma_rd) begin
       if (rsec_q != 2'd3 && r_n == 0) rsec_q <= rsec_q + 1'b1;   // an empty section
       if (rbeat) begin
         if (r_bpw > 1) begin
@@ -415,6 +420,29 @@ module hn_krnl_top import hn_params_pkg::*; #(
   assign we_w = wr_en && (rsec_q == 2'd0);
   assign we_m = wr_en && (rsec_q == 2'd1);
   assign we_a = wr_en && (rsec_q == 2'd2);
+
+  // Activation tiles in the buffer (pixel tile lp = activation words
+  // lp*a_words .. (lp+1)*a_words-1, a_words = ba*kw, or kw = T packed).
+  logic [PT_W:0] act_tiles_q;
+  logic [31:0]   atw_q;           // words of the tile being loaded
+  logic [31:0]   a_words;
+  assign a_words = packed_q ? kw_q : 32'(ba_q[3:0]) * 32'(kw_q[KW_W-1:0]);
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n) begin
+      act_tiles_q <= '0;
+      atw_q <= '0;
+    end else if (accept_start) begin
+      act_tiles_q <= '0;
+      atw_q <= '0;
+    end else if (we_a) begin
+      if (atw_q + 1 == a_words) begin
+        atw_q <= '0;
+        act_tiles_q <= act_tiles_q + 1'b1;
+      end else begin
+        atw_q <= atw_q + 1;
+      end
+    end
+  end
 
   // ---- result store, overlapped with the run ---------------------------------------
   // Word i = {pt, filter} (linear index sidx) goes out once the core has
@@ -542,7 +570,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
           resp_err_q <= 1'b0;
           core_fin_q <= 1'b0;
         end
-        S_LOAD: if (rsec_q == 2'd3) state_q <= S_RUN;
+        // weights and descriptors in: run (activations keep coming)
+        S_LOAD: if (rsec_q[1]) state_q <= S_RUN;
         S_RUN: state_q <= S_WAIT;
         S_WAIT: begin
           if (core_done) begin
@@ -575,6 +604,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
     .cfg_nc_i    (nc_flat),
     .cfg_packed_i(packed_q),
     .cfg_split_i (split_q[BA_MAX*SPL_W-1:0]),
+    .act_tiles_i (act_tiles_q),
     .start_i     (core_start),
     .busy_o      (core_busy),
     .done_o      (core_done),
@@ -627,7 +657,9 @@ module hn_krnl_top import hn_params_pkg::*; #(
         assert (m_axi_gmem_arvalid) else $error("hn_krnl_top: arvalid dropped");
       if ($past(m_axi_gmem_awvalid) && !$past(m_axi_gmem_awready) && $past(ap_rst_n))
         assert (m_axi_gmem_awvalid) else $error("hn_krnl_top: awvalid dropped");
-      assert (!(rbeat && state_q != S_LOAD)) else $error("hn_krnl_top: read data outside load");
+      assert (!(rbeat && !dma_rd)) else $error("hn_krnl_top: read data outside load/run");
+      // the weights and descriptors are in before the core starts
+      assert (!(core_start && rsec_q < 2'd2)) else $error("hn_krnl_top: run before the weights");
       assert (!core_busy || state_q == S_WAIT || state_q == S_RUN) else $error("hn_krnl_top: core busy outside run");
       if (accept_start)
         assert (((w_ptr_q | m_ptr_q | a_ptr_q | r_ptr_q) & (64'(HN_HW_AXI_ALIGN) - 64'd1)) == 0)

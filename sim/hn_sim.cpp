@@ -108,6 +108,8 @@ struct hn_sim {
         top->wmem_we_i = 0;
         top->amem_we_i = 0;
         top->mmem_we_i = 0;
+        // the buffers are filled before every start: no pixel tile waits
+        top->act_tiles_i = (1u << (HN_HW_PT_W + 1)) - 1u;
         tick();
         tick();
         top->rst_ni = 1;

@@ -41,8 +41,9 @@ static const char *k_usage =
     "total model cycles (the model is exact: tests/test_sim.c).  --array and\n"
     "--acc-w evaluate the model at another array size, with a weight buffer\n"
     "of 2^20 words (the RTL is measured only at the size it was verilated\n"
-    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (DMA load +\n"
-    "run + store overlapped with it) at read/write memory latencies RD, WR\n"
+    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (weight load,\n"
+    "then the run with the activation load and the result store overlapped)\n"
+    "at read/write memory latencies RD, WR\n"
     "cycles (1,1 = the Verilator memory model), with an m_axi port of W bits\n"
     "(32..512, default the build's 512) and O read bursts outstanding\n"
     "(default 4); docs/hardware.md \"Kernel time\".\n"
@@ -433,6 +434,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
                 hn_jw_uint(w, rows[l].kernel);
                 hn_jw_key(w, "kernel_load");
                 hn_jw_uint(w, rows[l].kernel_load);
+                hn_jw_key(w, "kernel_wait");
+                hn_jw_uint(w, rows[l].kernel_wait);
                 hn_jw_key(w, "kernel_store");
                 hn_jw_uint(w, rows[l].kernel_store);
             }
@@ -540,8 +543,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
         if (kernel) printf(" %12" PRIu64, kernel_total);
         printf("\n");
         if (kernel)
-            printf("kernel: hn_krnl_top cycles incl. DMA load (before the run) "
-                   "and store (overlapped with it), %d-bit m_axi, %d read bursts "
+            printf("kernel: hn_krnl_top cycles incl. DMA (weights before the run, "
+                   "activations and results overlapped with it), %d-bit m_axi, %d read bursts "
                    "outstanding, read latency %d, write latency %d cycles (model, "
                    "docs/hardware.md \"Kernel time\")\n",
                    dma.data_w, dma.rd_out, dma.rd_lat, dma.wr_lat);

@@ -231,37 +231,48 @@ static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
  * c_{k-rd_out} + 1) (q_0 = 1; c_j = edge of burst j's last beat), its
  * address accepted at q_k + 1, its first beat ready at q_k + 1 + rd_lat.
  * Beat j is taken at max(ready, a_{j-1} + g_{j-1}), where g is the number
- * of buffer words the beat carries (the buffers take one per cycle; 1 for
- * a buffer word that spans several beats).  The core starts one edge after
- * the last buffer write.
+ * of buffer words the beat carries (the buffers take one per cycle, the
+ * beat's first word at its edge; g = 1 for a buffer word spanning several
+ * beats, written with its last beat).
  *
- * Store: the drain writes filter f's result of pixel tile lp (row tile
- * i = lp*mt + r_f/dm, row pair ((r_f % dm) / 2), r_f = the filter's last
- * row) one edge after the pair's drain cycle; tile i is captured P =
- * max(T, Nd) after tile i-1 and the last one Nd + 1 before the core's done
- * pulse.  The word's first beat leaves 2 edges after its write (read the
- * result RAM, present it) or right after the previous word's last beat,
- * its rb = Dn*32/data_w beats back to back; write addresses are requested
- * up front and never hold the data back.  The last response comes wr_lat
- * after the last beat; the kernel finishes 2 edges after both it and the
- * core's done pulse. */
-uint64_t hn_cycles_kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
-                              const hn_array_params *p,
-                              const hn_dma_params *d, int npt,
-                              hn_kernel_report *out) {
+ * Run: the core starts (edge s) one edge after the last descriptor write;
+ * the activations keep streaming.  Tile i (pixel tile lp, row tile m)
+ * issues its first word at f_i = max(e_{i-1} + 1, R_lp + 1) when m = 0
+ * (R_lp = edge of the write that completes pixel tile lp's activations;
+ * f_0 = max(s + 2, R_0 + 1)), else e_{i-1} + 1, and its last at e_i =
+ * max(f_i + T - 1, e_{i-1} + Nd) (the drain's gap); the pipeline captures
+ * it at e_i + 4 and the drain writes row pair r at capture + r + 1; the
+ * core's done pulse is Nd + 1 after the last capture.  Without waits this
+ * is hn_cycles_run.
+ *
+ * Store: filter f's word of pixel tile lp is written with the row pair of
+ * its last row r_f (tile lp*mt + r_f/dm, pair (r_f % dm)/2).  The word's
+ * first beat leaves 2 edges after its write (read the result RAM, present
+ * it) or right after the previous word's last beat, its rb = Dn*32/data_w
+ * beats back to back; write addresses are requested up front and never
+ * hold the data back.  The last response comes wr_lat after the last
+ * beat; the kernel finishes 2 edges after both it and the core's done
+ * pulse.
+ *
+ * rdy: scratch of npt entries. */
+static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
+                           const hn_array_params *p, const hn_dma_params *d,
+                           int npt, uint64_t *rdy, hn_kernel_report *out) {
     const uint64_t meta_w = (uint64_t)p->filt_w + 3;
     const uint64_t wpw[3] = {((uint64_t)p->dm * p->dk + 31) / 32,
                              ((uint64_t)p->dm * meta_w + 31) / 32,
                              ((uint64_t)p->dn * p->dk + 31) / 32};
+    const uint64_t a_words = (uint64_t)plan->a_words;
     const uint64_t nw[3] = {(uint64_t)plan->mt * plan->kw, (uint64_t)plan->mt,
-                            (uint64_t)npt * plan->a_words};
+                            (uint64_t)npt * a_words};
     const uint64_t bw = (uint64_t)d->data_w / 32, bytes = (uint64_t)d->data_w / 8;
     const uint64_t maxb = 4096 / bytes > 256 ? 256 : 4096 / bytes;
     /* ---- load ---- */
     uint64_t ring[16] = {0}; /* last-beat edges of the last rd_out bursts */
-    uint64_t q = 0, next_acc = 1, last_wr = 0, k = 0;
+    uint64_t q = 0, next_acc = 1, last_wr = 0, k = 0, desc_done = 0;
     for (int s = 0; s < 3; s++) {
         const uint64_t gpb = wpw[s] <= bw ? bw / wpw[s] : 1;
+        const uint64_t bpw = wpw[s] > bw ? wpw[s] / bw : 1;
         const uint64_t beats = (nw[s] * wpw[s] + bw - 1) / bw;
         for (uint64_t b0 = 0; b0 < beats; b0 += maxb, k++) {
             const uint64_t len = beats - b0 < maxb ? beats - b0 : maxb;
@@ -275,40 +286,62 @@ uint64_t hn_cycles_kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
                 if (gpb > 1) g = nw[s] - b * gpb < gpb ? nw[s] - b * gpb : gpb;
                 next_acc = acc + g;
                 last_wr = acc + g - 1;
+                if (s != 2) continue;
+                /* buffer words completed by this beat and their edges */
+                for (uint64_t u = 0; u < (bpw > 1 ? 1 : g); u++) {
+                    if (bpw > 1 && b % bpw != bpw - 1) break;
+                    const uint64_t word = bpw > 1 ? b / bpw : b * gpb + u;
+                    if ((word + 1) % a_words == 0) rdy[(word + 1) / a_words - 1] = acc + u;
+                }
             }
             ring[k % (uint64_t)d->rd_out] = acc;
         }
+        if (s == 1) desc_done = last_wr;
     }
-    const uint64_t run_edge = last_wr + 1; /* S_RUN entered */
-    const uint64_t core = hn_cycles_run(plan, p, npt);
-    const uint64_t done = run_edge + core; /* the core's done pulse */
-    /* ---- store, overlapped with the run ---- */
+    /* ---- run: tiles wait for their pixel tile's activations ---- */
+    const uint64_t run_edge = desc_done + 1; /* S_RUN entered */
     const uint64_t nd = ((uint64_t)p->dm + 1) / 2;
     const uint64_t t = (uint64_t)plan->tile_words;
-    const uint64_t per = t > nd ? t : nd;
-    const uint64_t tiles = (uint64_t)plan->mt * (uint64_t)npt;
-    const uint64_t cap_last = done - nd - 1;
+    const uint64_t mt = (uint64_t)plan->mt;
+    const uint64_t tiles = mt * (uint64_t)npt;
+    /* ---- store, overlapped with the run: the tiles' end edges are
+     * produced in order as the filters' words need them ---- */
     const uint64_t rb = (uint64_t)p->dn * 32 / (uint64_t)d->data_w;
-    uint64_t prev = 0; /* edge of the previous word's last beat */
+    uint64_t e = 0, done_tiles = 0; /* end edge of tile done_tiles-1 */
+    uint64_t prev = 0;              /* edge of the previous word's last beat */
     for (int lp = 0; lp < npt; lp++) {
         uint64_t row = 0;
-        int f = 0;
         for (int g = 0; g < job->n_out_groups; g++)
-            for (int n = 0; n < job->out_groups[g].n; n++, f++) {
+            for (int n = 0; n < job->out_groups[g].n; n++) {
                 row += job->out_groups[g].bits == 1 ? 2 : (uint64_t)job->out_groups[g].bits;
                 const uint64_t last = row - 1;
-                const uint64_t tile = (uint64_t)lp * (uint64_t)plan->mt + last / (uint64_t)p->dm;
-                const uint64_t wr = cap_last - (tiles - 1 - tile) * per +
-                                    (last % (uint64_t)p->dm) / 2 + 1;
+                const uint64_t tile = (uint64_t)lp * mt + last / (uint64_t)p->dm;
+                for (; done_tiles <= tile; done_tiles++) {
+                    const uint64_t i = done_tiles, m = i % mt;
+                    uint64_t f = i == 0 ? run_edge + 2 : e + 1;
+                    if (m == 0) f = max_u64(f, rdy[i / mt] + 1);
+                    e = i == 0 ? f + t - 1 : max_u64(f + t - 1, e + nd);
+                }
+                const uint64_t wr = e + 4 + (last % (uint64_t)p->dm) / 2 + 1;
                 const uint64_t first = max_u64(wr + 2, prev + 1);
                 prev = first + rb - 1;
             }
     }
+    for (; done_tiles < tiles; done_tiles++) { /* tiles without a last row */
+        const uint64_t i = done_tiles, m = i % mt;
+        uint64_t f = i == 0 ? run_edge + 2 : e + 1;
+        if (m == 0) f = max_u64(f, rdy[i / mt] + 1);
+        e = i == 0 ? f + t - 1 : max_u64(f + t - 1, e + nd);
+    }
+    const uint64_t done = e + 4 + nd + 1; /* the core's done pulse */
+    const uint64_t core = done - run_edge;
     const uint64_t resp = prev + (uint64_t)d->wr_lat;
     const uint64_t total = max_u64(done + 1, resp + 1) + 2;
     if (out) {
+        const uint64_t nominal = hn_cycles_run(plan, p, npt);
         out->load += run_edge;
         out->core += core;
+        out->wait += core - nominal;
         out->store += total - run_edge - core;
         out->cycles += total;
     }
@@ -340,11 +373,14 @@ hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
         return hn_fail(HN_ERR_UNSUPPORTED, "dma: a result word of Dn = %d int32 "
                        "is not whole %d-bit beats", p->dn, d->data_w);
     HN_TRY(hn_array_plan_job(job, p, &plan));
+    uint64_t *rdy = malloc(sizeof *rdy * (size_t)plan.pt_per_run);
+    if (!rdy) return hn_fail(HN_ERR_NOMEM, "dma: out of memory");
     for (int r = 0; r < plan.runs; r++) {
         int npt = plan.pt - r * plan.pt_per_run;
         if (npt > plan.pt_per_run) npt = plan.pt_per_run;
-        hn_cycles_kernel_run(job, &plan, p, d, npt, out);
+        kernel_run(job, &plan, p, d, npt, rdy, out);
     }
+    free(rdy);
     return HN_OK;
 }
 

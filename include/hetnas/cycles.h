@@ -97,10 +97,11 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
  * "Kernel time") ----
  * The wrapper loads the weight, descriptor and activation sections over a
  * data_w-bit m_axi port in bursts of up to min(256, 4096/(data_w/8)) beats,
- * rd_out bursts outstanding, the buffers taking one word per cycle; it
- * runs the core and streams each result word {pt, filter} (Dn int32) out
- * as soon as the core has written it (the store overlaps the run), and is
- * done when the core is and the last write is answered.  The memory is
+ * rd_out bursts outstanding, the buffers taking one word per cycle.  The
+ * core starts once the weights and descriptors are in; the activations
+ * stream in during the run, a pixel tile waiting for its own.  Each result
+ * word {pt, filter} (Dn int32) streams out as soon as the core has written
+ * it; the kernel is done when the core is and the last write is answered.  The memory is
  * described by two latencies; with them the count is exact for the RTL
  * (tests/test_sim.c checks it against the Verilator memory model at
  * several latencies and both built widths). */
@@ -117,8 +118,11 @@ hn_dma_params hn_dma_params_bench(void);
 
 typedef struct hn_kernel_report {
     uint64_t load;   /* cycles from ap_start accepted to the core's start
-                        (all three sections loaded), all calls */
-    uint64_t core;   /* core cycles (hn_cycles_run), all calls */
+                        (weights and descriptors loaded), all calls */
+    uint64_t core;   /* core cycles (what register 0x70 reports), all calls:
+                        hn_cycles_run + wait */
+    uint64_t wait;   /* of core: cycles the controller waited for a pixel
+                        tile's activations */
     uint64_t store;  /* cycles after the core is done until the kernel is:
                         the store's tail that the run did not hide, all calls */
     uint64_t cycles; /* kernel cycles (ap_start accepted to done) =
@@ -126,14 +130,8 @@ typedef struct hn_kernel_report {
                         per buffer run) */
 } hn_kernel_report;
 
-/* Kernel cycles of one call (one buffer run of npt pixel tiles) of a
- * planned job, what hn_krnl_top reports in HN_REG_KCYCLES; the parts are
- * added to *out if not NULL.  d must be valid (hn_cycles_kernel checks). */
-uint64_t hn_cycles_kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
-                              const hn_array_params *p,
-                              const hn_dma_params *d, int npt,
-                              hn_kernel_report *out);
-/* All calls of a job.  HN_ERR_INVAL for latencies < 1, a width other than
+/* Kernel cycles of all calls of a job (one call per buffer run), what
+ * hn_krnl_top reports in HN_REG_KCYCLES, with its parts.  HN_ERR_INVAL for latencies < 1, a width other than
  * 32..512 (powers of two) or rd_out outside 1..16; HN_ERR_UNSUPPORTED for
  * an array whose buffer words are not a power of two of 32-bit words or
  * whose result word (Dn int32) is narrower than a beat. */

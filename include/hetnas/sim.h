@@ -50,7 +50,9 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
  * HN_HW_AXI_ALIGN-aligned addresses), the registers are programmed over
  * AXI4-Lite, the kernel DMAs the image in over m_axi, runs and writes the
  * results back; one kernel call per buffer run.  *cycles = the core cycles
- * the kernel reports (register 0x70), summed over runs.  The memory model
+ * the kernel reports (register 0x70), summed over runs: hn_cycles_job's
+ * plus the cycles the controller waited for streaming activations
+ * (hn_kernel_report.wait).  The memory model
  * answers with the latencies of hn_sim_set_axi (default
  * hn_dma_params_bench()).  The kernel is built at the default array size
  * only: HN_ERR_UNSUPPORTED if hn_sim_params() differs. */
