@@ -106,6 +106,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
   localparam int unsigned OUT_W = $clog2(RD_OUTSTANDING + 1) + 1;
   localparam int unsigned MAXWPW = (W_WPW > A_WPW) ? ((W_WPW > M_WPW) ? W_WPW : M_WPW)
                                                    : ((A_WPW > M_WPW) ? A_WPW : M_WPW);
+  // weight buffer banks: a beat's weight words are written in one cycle
+  localparam int unsigned W_BANKS = (W_WPW < BW) ? BW / W_WPW : 1;
   // assembly register: the widest buffer word, at least one beat
   localparam int unsigned ASM_W = (MAXWPW * 32 > DW) ? MAXWPW * 32 : DW;
 
@@ -267,7 +269,9 @@ module hn_krnl_top import hn_params_pkg::*; #(
   // core
   logic                       core_start, core_done, core_busy, core_res_we;
   logic [31:0]                core_cycles;
-  logic                       we_w, we_m, we_a;
+  logic [W_BANKS-1:0]         we_w;
+  logic                       we_m, we_a;
+  logic [W_BANKS*DM*DK-1:0]   wmem_data;
   logic [FILT_W+PT_W-1:0]     res_addr;
   logic [DN*32-1:0]           res_data;
   logic [BA_MAX*KW_W-1:0]     nc_flat;
@@ -348,8 +352,8 @@ module hn_krnl_top import hn_params_pkg::*; #(
   logic [DW-1:0]    hold_q;       // rest of a beat that carries several words
   logic [4:0]       hleft_q;      // its words still to write
   logic [ASM_W-1:0] asm_q, wbus;
-  logic [31:0]      r_wpw, r_n, r_bpw, r_gpb, r_in_beat;
-  logic             wr_en;
+  logic [31:0]      r_wpw, r_n, r_bpw, r_gpb, r_in_beat, wr_cnt;
+  logic             wr_en, wbank;
 
   always_comb begin
     r_wpw = sec_wpw(rsec_q);
@@ -363,8 +367,12 @@ module hn_krnl_top import hn_params_pkg::*; #(
     r_in_beat = (r_n - rword_q < r_gpb) ? r_n - rword_q : r_gpb;
   end
   assign m_axi_gmem_rready = dma_rd && (rsec_q != 2'd3) && (hleft_q == 0);
-  assign wr_en = dma_rd &&
-                 ((hleft_q != 0) || (rbeat && 32'(ridx_q) == r_bpw - 1));
+  // the weights of a beat go to the W_BANKS banks at once
+  assign wbank = (W_BANKS > 1) && (rsec_q == 2'd0);
+  assign wr_cnt = !dma_rd ? 32'd0 :
+                  (hleft_q != 0) ? 32'd1 :
+                  (rbeat && 32'(ridx_q) == r_bpw - 1) ? (wbank ? r_in_beat : 32'd1) : 32'd0;
+  assign wr_en = (wr_cnt != 0);
 
   // the buffer word written this cycle
   always_comb begin
@@ -398,7 +406,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
         if (r_bpw > 1) begin
           asm_q[32'(ridx_q)*DW +: DW] <= m_axi_gmem_rdata;
           ridx_q <= (32'(ridx_q) == r_bpw - 1) ? '0 : ridx_q + 1'b1;
-        end else begin
+        end else if (!wbank) begin
           hold_q <= m_axi_gmem_rdata >> (r_wpw * 32);
           hleft_q <= 5'(r_in_beat - 1);
         end
@@ -407,17 +415,29 @@ module hn_krnl_top import hn_params_pkg::*; #(
         hleft_q <= hleft_q - 1'b1;
       end
       if (wr_en) begin
-        if (rword_q + 1 == r_n) begin
+        if (rword_q + wr_cnt == r_n) begin
           rword_q <= '0;
           rsec_q <= rsec_q + 1'b1;
         end else begin
-          rword_q <= rword_q + 1;
+          rword_q <= rword_q + wr_cnt;
         end
       end
     end
   end
 
-  assign we_w = wr_en && (rsec_q == 2'd0);
+  always_comb begin
+    for (int b = 0; b < W_BANKS; b++)
+      we_w[b] = wr_en && (rsec_q == 2'd0) && (wbank ? 32'(b) < wr_cnt : b == 0);
+  end
+  if (W_BANKS > 1) begin : g_wbank_data
+    // bank b takes buffer word b of the beat (W_WPW 32-bit words each)
+    always_comb begin
+      for (int b = 0; b < W_BANKS; b++)
+        wmem_data[b*DM*DK +: DM*DK] = m_axi_gmem_rdata[b*W_WPW*32 +: DM*DK];
+    end
+  end else begin : g_wdata
+    assign wmem_data = wbus[DM*DK-1:0];
+  end
   assign we_m = wr_en && (rsec_q == 2'd1);
   assign we_a = wr_en && (rsec_q == 2'd2);
 
@@ -593,7 +613,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   hn_core #(
     .DM(DM), .DN(DN), .DK(DK), .ACC_W(ACC_W), .BA_MAX(BA_MAX),
     .FILT_W(FILT_W), .PT_W(PT_W), .KW_W(KW_W), .W_AW(W_AW), .A_AW(A_AW),
-    .SPL_W(SPL_W)
+    .SPL_W(SPL_W), .W_BANKS(W_BANKS)
   ) u_core (
     .clk_i       (ap_clk),
     .rst_ni      (ap_rst_n),
@@ -611,7 +631,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
     .cycles_o    (core_cycles),
     .wmem_we_i   (we_w),
     .wmem_addr_i (rword_q[W_AW-1:0]),
-    .wmem_data_i (wbus[DM*DK-1:0]),
+    .wmem_data_i (wmem_data),
     .amem_we_i   (we_a),
     .amem_addr_i (rword_q[A_AW-1:0]),
     .amem_data_i (wbus[DN*DK-1:0]),

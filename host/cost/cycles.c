@@ -231,9 +231,10 @@ static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
  * c_{k-rd_out} + 1) (q_0 = 1; c_j = edge of burst j's last beat), its
  * address accepted at q_k + 1, its first beat ready at q_k + 1 + rd_lat.
  * Beat j is taken at max(ready, a_{j-1} + g_{j-1}), where g is the number
- * of buffer words the beat carries (the buffers take one per cycle, the
- * beat's first word at its edge; g = 1 for a buffer word spanning several
- * beats, written with its last beat).
+ * of buffer words the beat carries (the descriptor and activation buffers
+ * take one per cycle, the beat's first word at its edge; g = 1 for
+ * weights, whose W_BANKS banks take the whole beat, and for a buffer word
+ * spanning several beats, written with its last beat).
  *
  * Run: the core starts (edge s) one edge after the last descriptor write;
  * the activations keep streaming.  Tile i (pixel tile lp, row tile m)
@@ -282,8 +283,9 @@ static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
             for (uint64_t j = 0; j < len; j++) {
                 const uint64_t b = b0 + j;
                 acc = max_u64(j == 0 ? q + 1 + (uint64_t)d->rd_lat : 0, next_acc);
+                /* weights: the beat's words go to gpb banks at once */
                 uint64_t g = 1;
-                if (gpb > 1) g = nw[s] - b * gpb < gpb ? nw[s] - b * gpb : gpb;
+                if (gpb > 1 && s != 0) g = nw[s] - b * gpb < gpb ? nw[s] - b * gpb : gpb;
                 next_acc = acc + g;
                 last_wr = acc + g - 1;
                 if (s != 2) continue;

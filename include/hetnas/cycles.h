@@ -97,7 +97,8 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
  * "Kernel time") ----
  * The wrapper loads the weight, descriptor and activation sections over a
  * data_w-bit m_axi port in bursts of up to min(256, 4096/(data_w/8)) beats,
- * rd_out bursts outstanding, the buffers taking one word per cycle.  The
+ * rd_out bursts outstanding, the weight buffer taking a beat's words per
+ * cycle (banked), the other buffers one word per cycle.  The
  * core starts once the weights and descriptors are in; the activations
  * stream in during the run, a pixel tile waiting for its own.  Each result
  * word {pt, filter} (Dn int32) streams out as soon as the core has written
