@@ -83,6 +83,8 @@ struct hn_sim {
     std::unique_ptr<Vhn_krnl_top> krnl;  // created on first hn_sim_run_axi
     std::unique_ptr<Vhn_krnl_top_w32> krnl32;  // the 32-bit build, likewise
     hn_dma_params dma = hn_dma_params_bench();  // what hn_sim_run_axi drives
+    unsigned stall_pct = 0;                      // memory back-pressure
+    uint64_t stall_seed = 0;
     hn_array_params p;
     uint64_t cycle_cap = 0;
     uint64_t time = 0;
@@ -316,9 +318,23 @@ struct AxiBench {
     std::deque<WBurst> wq;
     std::deque<uint64_t> bq;  // edges at which the write responses are due
     bool error = false;
+    // Back-pressure (hn_sim_set_axi_stalls): each ready, and each valid the
+    // slave has not yet shown, is withheld in a cycle with probability
+    // stall_pct %; a shown valid stays until taken (AXI).
+    unsigned stall_pct = 0;
+    uint64_t rng = 0;
+    bool r_shown = false, b_shown = false;
 
     AxiBench(Model *kk, std::vector<uint32_t> &m, int bw_, int rl, int wl)
         : k(kk), mem(m), bw(bw_), rd_lat(rl), wr_lat(wl) {}
+
+    bool stall() {
+        if (!stall_pct) return false;
+        rng ^= rng << 13;  // xorshift64
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return rng % 100u < stall_pct;
+    }
 
     void load_beat(uint64_t a, std::vector<uint32_t> &w) {
         for (int i = 0; i < bw; i++) {
@@ -330,17 +346,18 @@ struct AxiBench {
     void tick() {
         const uint64_t e = ticks + 1;  // the edge that ends this cycle
         std::vector<uint32_t> beat(static_cast<std::size_t>(bw), 0u);
-        const bool rv = !rq.empty() && rq.front().ready <= e;
+        const bool rv = !rq.empty() && rq.front().ready <= e && (r_shown || !stall());
         if (rv) load_beat(rq.front().addr, beat);
         // slave outputs for this cycle
-        k->m_axi_gmem_arready = 1;
+        k->m_axi_gmem_arready = !stall();
         k->m_axi_gmem_rvalid = rv;
         put(k->m_axi_gmem_rdata, beat);
         k->m_axi_gmem_rlast = rv && rq.front().left == 1;
         k->m_axi_gmem_rresp = 0;
-        k->m_axi_gmem_awready = 1;
-        k->m_axi_gmem_wready = !wq.empty();
-        k->m_axi_gmem_bvalid = !bq.empty() && bq.front() <= e;
+        k->m_axi_gmem_awready = !stall();
+        k->m_axi_gmem_wready = !wq.empty() && !stall();
+        const bool bv = !bq.empty() && bq.front() <= e && (b_shown || !stall());
+        k->m_axi_gmem_bvalid = bv;
         k->m_axi_gmem_bresp = 0;
         k->ap_clk = 0;
         k->eval();
@@ -357,6 +374,8 @@ struct AxiBench {
         for (int i = 0; i < bw; i++) w_data[static_cast<std::size_t>(i)] = word_of(k->m_axi_gmem_wdata, i);
         bool w_last = k->m_axi_gmem_wlast;
         bool b = k->m_axi_gmem_bvalid && k->m_axi_gmem_bready;
+        r_shown = rv && !r;
+        b_shown = bv && !b;
         k->ap_clk = 1;
         k->eval();
         ticks++;
@@ -470,6 +489,8 @@ hn_status run_axi(hn_sim *s, Model *k, const hn_hwjob *job, int32_t *acc,
         const std::size_t r_words = static_cast<std::size_t>(npt) * pl.c_out * p.dn;
         mem.resize(mem.size() + r_words, 0xdeadbeefu);
         AxiBench<Model> bench(k, mem, d.data_w / 32, d.rd_lat, d.wr_lat);
+        bench.stall_pct = s->stall_pct;
+        bench.rng = s->stall_seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(run) + 1;
         k->ap_rst_n = 0;
         k->s_axi_control_awvalid = k->s_axi_control_wvalid = 0;
         k->s_axi_control_arvalid = k->s_axi_control_rready = k->s_axi_control_bready = 0;
@@ -573,6 +594,15 @@ hn_status hn_sim_set_axi(hn_sim *s, const hn_dma_params *d) {
 }
 
 hn_dma_params hn_sim_axi(const hn_sim *s) { return s->dma; }
+
+hn_status hn_sim_set_axi_stalls(hn_sim *s, unsigned percent, uint64_t seed) {
+    if (percent > 90)
+        return hn_fail(HN_ERR_RANGE, "hn_sim_set_axi_stalls: %u%% stalls: 0..90",
+                       percent);
+    s->stall_pct = percent;
+    s->stall_seed = seed;
+    return HN_OK;
+}
 
 hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles) {

@@ -122,6 +122,7 @@ static void test_bad_input(void **state) {
     dp = hn_dma_params_bench();
     dp.rd_lat = 0;
     assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_ERR_RANGE);
+    assert_int_equal(hn_sim_set_axi_stalls(g_sim, 91, 1), HN_ERR_RANGE);
     hn_kernel_report kr;
     assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_ERR_INVAL);
     dp = hn_dma_params_bench();
@@ -220,6 +221,27 @@ static void test_axi_kernel(void **state) {
         }
         /* at realistic latencies the wide port is never slower */
         assert_true(kc[0] <= kc[1]);
+        /* under random back-pressure (ready and valid withheld, AXI rules
+         * kept) the results stay exact and the cycles only grow */
+        for (int v = 0; v < 2; v++) {
+            hn_dma_params dp = builds[v];
+            dp.rd_lat = 7;
+            dp.wr_lat = 3;
+            assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_OK);
+            assert_int_equal(hn_sim_set_axi_stalls(g_sim, 40, (uint64_t)t), HN_OK);
+            memset(axi, 0x5a, n * sizeof *axi);
+            uint64_t cyc = 0;
+            if (hn_sim_run_axi(g_sim, &job, axi, &cyc) != HN_OK)
+                fail_msg("axi job %d (%d bits, stalls): %s", t, dp.data_w, hn_error_msg());
+            if (memcmp(axi, ref, n * sizeof *ref))
+                fail_msg("axi job %d (%d bits, stalls): results differ from the "
+                         "reference", t, dp.data_w);
+            hn_kernel_report kr;
+            assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_OK);
+            assert_true(cyc >= cr.cycles);
+            assert_true(hn_sim_axi_kernel_cycles(g_sim) > kr.cycles);
+            assert_int_equal(hn_sim_set_axi_stalls(g_sim, 0, 0), HN_OK);
+        }
         hn_dma_params bench = hn_dma_params_bench();
         assert_int_equal(hn_sim_set_axi(g_sim, &bench), HN_OK);
         free(ref);

@@ -68,6 +68,12 @@ int hn_sim_axi_builds(hn_dma_params out[2]);
  * hn_sim_run_axi calls. */
 hn_status hn_sim_set_axi(hn_sim *s, const hn_dma_params *d);
 hn_dma_params hn_sim_axi(const hn_sim *s);
+/* Back-pressure of the memory model (0 = none, the default): every
+ * arready, awready, wready, and every rvalid/bvalid not yet shown, is
+ * withheld in a cycle with probability percent % (0..90, a seeded
+ * xorshift).  The results must not change; the cycles then exceed
+ * hn_cycles_kernel's, which assumes no back-pressure. */
+hn_status hn_sim_set_axi_stalls(hn_sim *s, unsigned percent, uint64_t seed);
 
 /* Kernel cycles (HN_REG_KCYCLES: load + run + store) of the last
  * hn_sim_run_axi, summed over its kernel calls; 0 before the first. */
