@@ -25,9 +25,10 @@
 // Every buffer word occupies ceil(bits/32) consecutive little-endian 32-bit
 // words of its section (bit 0 of the buffer word = bit 0 of the first word),
 // whatever DW is: a DW-bit beat carries DW/32 such words, the first in bits
-// [31:0].  The buffers take one word per cycle, so a beat carrying g buffer
-// words is unpacked in g cycles, and a buffer word wider than a beat is
-// assembled from several beats.
+// [31:0].  The weight buffer has W_BANKS banks, so a beat's weight words
+// are written in its cycle; the descriptor and activation buffers take one
+// word per cycle, so a beat carrying g of their words is unpacked in g
+// cycles; a buffer word wider than a beat is assembled from several beats.
 module hn_krnl_top import hn_params_pkg::*; #(
   parameter int unsigned C_S_AXI_CONTROL_ADDR_WIDTH = 8,
   parameter int unsigned C_S_AXI_CONTROL_DATA_WIDTH = 32,
