@@ -25,10 +25,18 @@ HN_KERNEL void hn_bsconv(HN_GLOBAL hn_i32 *desc,
                          HN_GLOBAL const hn_word *HN_RESTRICT wpk,
                          HN_GLOBAL const hn_word *HN_RESTRICT apk,
                          HN_GLOBAL hn_i32 *HN_RESTRICT acc) {
+    /* The data ports as wide as the Alveo memory port (512 bits: 8 plane
+     * words or 16 int32 a beat; XRT buffers are 4 KiB aligned, which the
+     * widening needs) with bursts of up to 4 KiB (64 beats) and several in
+     * flight, like rtl/hn_krnl_top.sv.  HLS widens only the accesses it
+     * infers as bursts: surely the weight-plane loads (LOAD_WWORDS, one
+     * sequential run per filter); the per-tap activation reads and the
+     * per-pixel accumulator stores only if its burst report says so
+     * (docs/hls.md).  gcc ignores the pragmas. */
     HN_HLS(INTERFACE m_axi port=desc offset=slave bundle=gmem0 depth=528)
-    HN_HLS(INTERFACE m_axi port=wpk offset=slave bundle=gmem1 depth=65536)
-    HN_HLS(INTERFACE m_axi port=apk offset=slave bundle=gmem2 depth=65536)
-    HN_HLS(INTERFACE m_axi port=acc offset=slave bundle=gmem3 depth=65536)
+    HN_HLS(INTERFACE m_axi port=wpk offset=slave bundle=gmem1 depth=65536 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=4 latency=64)
+    HN_HLS(INTERFACE m_axi port=apk offset=slave bundle=gmem2 depth=65536 max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=4 latency=64)
+    HN_HLS(INTERFACE m_axi port=acc offset=slave bundle=gmem3 depth=65536 max_widen_bitwidth=512 max_write_burst_length=64 num_write_outstanding=4 latency=64)
     HN_HLS(INTERFACE s_axilite port=desc)
     HN_HLS(INTERFACE s_axilite port=wpk)
     HN_HLS(INTERFACE s_axilite port=apk)

@@ -21,7 +21,11 @@ module hn_core import hn_params_pkg::*; #(
   parameter int unsigned W_AW   = HN_HW_W_AW,
   parameter int unsigned A_AW   = HN_HW_A_AW,
   // bits of a lane index inside a word (packed-step split)
-  parameter int unsigned SPL_W  = (DK > 1) ? $clog2(DK) : 1
+  parameter int unsigned SPL_W  = (DK > 1) ? $clog2(DK) : 1,
+  // weight buffer banks (1, 2, 4, 8, 16): wmem_data_i carries W_BANKS
+  // consecutive words from the aligned address wmem_addr_i, bank b written
+  // when wmem_we_i[b] (a wide DMA beat fills several in one cycle)
+  parameter int unsigned W_BANKS = 1
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
@@ -33,14 +37,18 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,
   input  logic                     cfg_packed_i,  // packed-step schedule (hn_ctrl)
   input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,
+  // pixel tiles whose activations are in u_amem (hn_ctrl): all ones when
+  // the buffer is filled before start_i; a DMA filling it during the run
+  // counts the finished tiles (tile lp = words lp*a_words .. +a_words-1)
+  input  logic [PT_W:0]            act_tiles_i,
   input  logic                     start_i,
   output logic                     busy_o,
   output logic                     done_o,
   output logic [31:0]              cycles_o,
   // buffer write ports
-  input  logic                     wmem_we_i,
+  input  logic [W_BANKS-1:0]       wmem_we_i,
   input  logic [W_AW-1:0]          wmem_addr_i,
-  input  logic [DM*DK-1:0]         wmem_data_i,
+  input  logic [W_BANKS*DM*DK-1:0] wmem_data_i,
   input  logic                     amem_we_i,
   input  logic [A_AW-1:0]          amem_addr_i,
   input  logic [DN*DK-1:0]         amem_data_i,
@@ -49,7 +57,11 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [DM*(FILT_W+3)-1:0] mmem_data_i,
   // result read port (one cycle latency): address {pt, filter}
   input  logic [FILT_W+PT_W-1:0]   res_addr_i,
-  output logic [DN*32-1:0]         res_data_o
+  output logic [DN*32-1:0]         res_data_o,
+  // a result word is written this cycle; words are written in {pt, filter}
+  // order (filters in row order, tiles pt-major), so a DMA can stream word
+  // i out once i+1 writes have happened (hn_krnl_top's store overlap)
+  output logic                     res_we_o
 );
   localparam int unsigned META_W = FILT_W + 3;
 
@@ -84,6 +96,7 @@ module hn_core import hn_params_pkg::*; #(
     .cfg_nc_i    (cfg_nc_i),
     .cfg_packed_i(cfg_packed_i),
     .cfg_split_i (cfg_split_i),
+    .act_tiles_i (act_tiles_i),
     .busy_o      (ctrl_busy),
     .tok_valid_o (tok0_valid),
     .tok_clear_o (tok0_clear),
@@ -101,15 +114,43 @@ module hn_core import hn_params_pkg::*; #(
   logic [DN*DK-1:0]     a_word;
   logic [DM*META_W-1:0] meta1;
 
-  hn_ram #(.WIDTH(DM*DK), .AW(W_AW)) u_wmem (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .we_i    (wmem_we_i),
-    .waddr_i (wmem_addr_i),
-    .wdata_i (wmem_data_i),
-    .raddr_i (waddr),
-    .rdata_o (w_word)
-  );
+  if (W_BANKS == 1) begin : g_wmem
+    hn_ram #(.WIDTH(DM*DK), .AW(W_AW)) u_wmem (
+      .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
+      .we_i    (wmem_we_i[0]),
+      .waddr_i (wmem_addr_i),
+      .wdata_i (wmem_data_i),
+      .raddr_i (waddr),
+      .rdata_o (w_word)
+    );
+  end else begin : g_wmem_banked
+    // word a lives in bank a % W_BANKS at row a / W_BANKS; the read's bank
+    // select is delayed with the RAM's read latency
+    localparam int unsigned WB_L = $clog2(W_BANKS);
+    logic [DM*DK-1:0] bank_rd [W_BANKS];
+    logic [WB_L-1:0]  rsel_q;
+    for (genvar b = 0; b < W_BANKS; b++) begin : g_bank
+      hn_ram #(.WIDTH(DM*DK), .AW(W_AW-WB_L)) u_wmem (
+        .clk_i   (clk_i),
+        .rst_ni  (rst_ni),
+        .we_i    (wmem_we_i[b]),
+        .waddr_i (wmem_addr_i[W_AW-1:WB_L]),
+        .wdata_i (wmem_data_i[b*DM*DK +: DM*DK]),
+        .raddr_i (waddr[W_AW-1:WB_L]),
+        .rdata_o (bank_rd[b])
+      );
+    end
+    always_ff @(posedge clk_i) rsel_q <= waddr[WB_L-1:0];
+    assign w_word = bank_rd[rsel_q];
+`ifndef SYNTHESIS
+    // Protocol: a banked write starts at a multiple of W_BANKS.
+    always_ff @(posedge clk_i) begin
+      if (rst_ni && wmem_we_i != '0)
+        assert (wmem_addr_i[WB_L-1:0] == '0) else $error("hn_core: unaligned banked weight write");
+    end
+`endif
+  end
   hn_ram #(.WIDTH(DN*DK), .AW(A_AW)) u_amem (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -244,16 +285,22 @@ module hn_core import hn_params_pkg::*; #(
   end
 
   assign busy_o   = running_q;
+  assign res_we_o = mem_we;
   assign cycles_o = cycles_q;
 
 `ifndef SYNTHESIS
   if (FILT_W < 1 || PT_W < 1 || FILT_W + PT_W > 24) begin : g_bad_param
     $fatal(1, "hn_core: need FILT_W, PT_W >= 1 and FILT_W + PT_W <= 24");
   end
-  // Protocol: buffers are not written while a job runs.
+  if (W_BANKS < 1 || W_BANKS > 16 || (W_BANKS & (W_BANKS - 1)) != 0) begin : g_bad_banks
+    $fatal(1, "hn_core: W_BANKS must be 1, 2, 4, 8 or 16");
+  end
+  // Protocol: weights and descriptors are not written while a job runs;
+  // activations only for tiles the controller has not reached
+  // (act_tiles_i counts the ones it may read).
   always_ff @(posedge clk_i) begin
     if (rst_ni && running_q)
-      assert (!wmem_we_i && !amem_we_i && !mmem_we_i) else $error("hn_core: buffer write during a job");
+      assert (wmem_we_i == '0 && !mmem_we_i) else $error("hn_core: weight/descriptor write during a job");
   end
 `endif
 endmodule

@@ -46,6 +46,10 @@ module hn_ctrl #(
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,  // nc[s] at [s*KW_W +: KW_W], 1..kw
   input  logic                     cfg_packed_i,  // packed-step mode
   input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,   // split[s] at [s*SPL_W +: SPL_W]
+  // pixel tiles whose activation words are in the buffer: the first word
+  // of pixel tile pt waits until act_tiles_i > pt (a DMA filling the
+  // buffer during the run; all ones when it is filled before the start)
+  input  logic [PT_W:0]            act_tiles_i,
   output logic                     busy_o,    // issuing
   output logic                     tok_valid_o,
   output logic                     tok_clear_o,  // first word of a tile
@@ -74,7 +78,7 @@ module hn_ctrl #(
 
   logic [KW_W-1:0]   nc_cur, adv;
   logic [SPL_W-1:0]  split_cur;
-  logic              end_step, end_tile, end_row, end_job, stall;
+  logic              end_step, end_tile, end_row, end_job, stall, hold;
 
   always_comb begin
     nc_cur    = '0;
@@ -93,7 +97,11 @@ module hn_ctrl #(
   assign end_tile = end_step && (s_q == S_W'(cfg_ba_i) - 1'b1);
   assign end_row  = end_tile && (mt_q == cfg_mt_i - 1'b1);
   assign end_job  = end_row && ({1'b0, pt_q} == cfg_pt_i - 1'b1);
-  assign stall    = end_tile && (gap_q != '0);
+  // wait for the pixel tile's activations (at its first word only, so a
+  // tile's words stay back to back), or for the drain (at a tile's end)
+  assign hold     = (mt_q == '0) && (s_q == '0) && (c_q == '0) &&
+                    ({1'b0, pt_q} >= act_tiles_i);
+  assign stall    = (end_tile && (gap_q != '0)) || hold;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -193,6 +201,9 @@ module hn_ctrl #(
     end
     // A tile never ends less than ND cycles after the previous one.
     if (rst_ni && busy_q && end_tile && !stall) assert (gap_q == '0);
+    // The tiles' activations arrive in order and are never taken back.
+    if (rst_ni && busy_q && $past(busy_q) && $past(rst_ni))
+      assert (act_tiles_i >= $past(act_tiles_i)) else $error("hn_ctrl: act_tiles_i decreased");
   end
 `endif
 endmodule

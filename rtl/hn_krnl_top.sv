@@ -3,23 +3,38 @@
 // The host writes the memory image (docs/hardware.md, "Memory image") to
 // device memory, programs the registers below through s_axi_control and
 // sets ap_start.  The kernel then
-//   1. reads the weight, descriptor and activation sections through m_axi_gmem
-//      (32-bit beats, incrementing bursts of up to 16 beats) into the buffers,
-//   2. runs hn_core,
-//   3. writes the results (cfg_pt x c_out words of DN int32, in
-//      (pt, filter) order) to res_ptr, and raises ap_done.
-// Pointers must be 64-byte aligned (XRT buffers are 4 KiB aligned), so no
-// burst crosses a 4 KiB boundary.
+//   1. reads the weight, descriptor and activation sections through
+//      m_axi_gmem (DW-bit beats, incrementing bursts of up to
+//      min(256, 4096/(DW/8)) beats, up to RD_OUTSTANDING bursts in flight,
+//      the three sections back to back) into the buffers,
+//   2. starts hn_core once the weights and descriptors are in; the
+//      activations keep streaming in during the run, and the controller
+//      waits at the start of a pixel tile until its words are in
+//      (act_tiles), so the activation load overlaps the run,
+//   3. writes the results (cfg_pt x c_out words of DN int32, in (pt, filter)
+//      order) to r_ptr: word i leaves as soon as the core has written it
+//      (the core writes them in that order), so the store overlaps the run,
+//   4. raises ap_done when the core is done and every write is answered.
+// Pointers must be HN_HW_AXI_ALIGN (4 KiB) aligned (XRT buffers are), so a
+// burst, which never spans more than 4 KiB of its section, never crosses a
+// 4 KiB boundary.  A section's last beat may read past its end (up to the
+// next beat boundary); those words are ignored.
 //
 // Register map: the HN_REG_* byte offsets of include/hetnas/hwparams.h
 // (imported from hn_params_pkg), where each register is described.
 // Every buffer word occupies ceil(bits/32) consecutive little-endian 32-bit
-// words of its section (bit 0 of the buffer word = bit 0 of the first word).
+// words of its section (bit 0 of the buffer word = bit 0 of the first word),
+// whatever DW is: a DW-bit beat carries DW/32 such words, the first in bits
+// [31:0].  The weight buffer has W_BANKS banks, so a beat's weight words
+// are written in its cycle; the descriptor and activation buffers take one
+// word per cycle, so a beat carrying g of their words is unpacked in g
+// cycles; a buffer word wider than a beat is assembled from several beats.
 module hn_krnl_top import hn_params_pkg::*; #(
   parameter int unsigned C_S_AXI_CONTROL_ADDR_WIDTH = 8,
   parameter int unsigned C_S_AXI_CONTROL_DATA_WIDTH = 32,
   parameter int unsigned C_M_AXI_GMEM_ADDR_WIDTH    = 64,
-  parameter int unsigned C_M_AXI_GMEM_DATA_WIDTH    = 32
+  parameter int unsigned C_M_AXI_GMEM_DATA_WIDTH    = HN_HW_AXI_W,
+  parameter int unsigned RD_OUTSTANDING             = HN_HW_AXI_RD_OUT
 ) (
   input  logic                                    ap_clk,
   input  logic                                    ap_rst_n,
@@ -79,8 +94,23 @@ module hn_krnl_top import hn_params_pkg::*; #(
   localparam int unsigned W_WPW = (DM * DK + 31) / 32;      // 32-bit words per buffer word
   localparam int unsigned M_WPW = (DM * META_W + 31) / 32;
   localparam int unsigned A_WPW = (DN * DK + 31) / 32;
-  localparam int unsigned ASM_W = A_WPW * 32;               // widest buffer word
   localparam int unsigned AW    = C_M_AXI_GMEM_ADDR_WIDTH;
+  localparam int unsigned DW    = C_M_AXI_GMEM_DATA_WIDTH;
+  localparam int unsigned BW    = DW / 32;                  // 32-bit words per beat
+  localparam int unsigned LBW   = $clog2(BW);
+  localparam int unsigned BYTES = DW / 8;
+  localparam int unsigned LBYTES = $clog2(BYTES);
+  // beats per burst: the AXI4 limit (256), at most 4 KiB
+  localparam int unsigned MAXB  = (4096 / BYTES > 256) ? 256 : 4096 / BYTES;
+  localparam int unsigned RB    = DN * 32 / DW;             // beats per result word
+  localparam int unsigned RB_W  = (RB > 1) ? $clog2(RB) : 1;
+  localparam int unsigned OUT_W = $clog2(RD_OUTSTANDING + 1) + 1;
+  localparam int unsigned MAXWPW = (W_WPW > A_WPW) ? ((W_WPW > M_WPW) ? W_WPW : M_WPW)
+                                                   : ((A_WPW > M_WPW) ? A_WPW : M_WPW);
+  // weight buffer banks: a beat's weight words are written in one cycle
+  localparam int unsigned W_BANKS = (W_WPW < BW) ? BW / W_WPW : 1;
+  // assembly register: the widest buffer word, at least one beat
+  localparam int unsigned ASM_W = (MAXWPW * 32 > DW) ? MAXWPW * 32 : DW;
 
   // ---- control registers -------------------------------------------------------
   logic        ap_start_q, ap_done_q, gie_q, ier_q, isr_q;
@@ -219,30 +249,30 @@ module hn_krnl_top import hn_params_pkg::*; #(
   assign interrupt = gie_q && isr_q;
 
   // ---- DMA + run sequencer ---------------------------------------------------------
-  typedef enum logic [2:0] {S_IDLE, S_LOAD, S_RUN, S_WAIT, S_STORE, S_DONE} state_e;
+  typedef enum logic [2:0] {S_IDLE, S_LOAD, S_RUN, S_WAIT, S_DONE} state_e;
   state_e      state_q;
-  logic [1:0]  sec_q;             // 0 weights, 1 descriptors, 2 activations
-  logic [31:0] beats_left_q;      // beats of the section not yet requested
-  logic [31:0] word_q;            // buffer word being assembled
-  logic [3:0]  idx_q;             // 32-bit word within the buffer word
-  logic [AW-1:0] raddr_q;
-  logic        rburst_q;          // a read burst is outstanding
-  logic [ASM_W-1:0] asm_q;
-  logic [3:0]  wpw;
-  logic [31:0] nwords;
+  logic        core_fin_q;        // the core has finished this call
+  logic        dma_rd;            // the read side is active (load and run)
 
-  always_comb begin
-    case (sec_q)
-      2'd0:    begin wpw = 4'(W_WPW); nwords = n_w_q; end
-      2'd1:    begin wpw = 4'(M_WPW); nwords = n_m_q; end
-      default: begin wpw = 4'(A_WPW); nwords = n_a_q; end
+  // section of the image: 0 weights, 1 descriptors, 2 activations, 3 none
+  function automatic logic [31:0] sec_wpw(logic [1:0] s);
+    case (s)
+      2'd0:    return 32'(W_WPW);
+      2'd1:    return 32'(M_WPW);
+      default: return 32'(A_WPW);
     endcase
-  end
+  endfunction
+  // beats of a section of n buffer words (the last beat may be partial)
+  function automatic logic [31:0] sec_beats(logic [31:0] n, logic [1:0] s);
+    return (n * sec_wpw(s) + 32'(BW - 1)) >> LBW;
+  endfunction
 
   // core
-  logic                       core_start, core_done, core_busy;
+  logic                       core_start, core_done, core_busy, core_res_we;
   logic [31:0]                core_cycles;
-  logic                       we_w, we_m, we_a;
+  logic [W_BANKS-1:0]         we_w;
+  logic                       we_m, we_a;
+  logic [W_BANKS*DM*DK-1:0]   wmem_data;
   logic [FILT_W+PT_W-1:0]     res_addr;
   logic [DN*32-1:0]           res_data;
   logic [BA_MAX*KW_W-1:0]     nc_flat;
@@ -251,21 +281,290 @@ module hn_krnl_top import hn_params_pkg::*; #(
     for (int s = 0; s < BA_MAX; s++) nc_flat[s*KW_W +: KW_W] = nc_q[s][KW_W-1:0];
   end
 
-  // store sequencer
-  logic [PT_W:0]     spt_q;
-  logic [FILT_W:0]   sf_q;
-  logic [4:0]        sbeat_q;
-  logic [1:0]        sphase_q;    // 0 read result, 1 wait, 2 address, 3 data/resp
-  logic [AW-1:0]     saddr_q;
-  logic [DN*32-1:0]  sdata_q;
-  logic              bwait_q;
-
   assign accept_start = (state_q == S_IDLE) && ap_start_q;
+  assign dma_rd = (state_q == S_LOAD) || (state_q == S_RUN) || (state_q == S_WAIT);
   assign idle_state   = (state_q == S_IDLE);
   assign finish       = (state_q == S_DONE);
 
-  logic rbeat;
+  // ---- read requests: bursts over the three sections, in order ----------------------
+  logic [1:0]    isec_q;          // section of the next burst (3: all requested)
+  logic [31:0]   ileft_q;         // its beats not yet requested
+  logic [AW-1:0] iaddr_q;
+  logic [OUT_W-1:0] rout_q;       // bursts requested, last beat not yet received
+  logic [31:0]   ilen;            // beats of the next burst
+  logic          ar_issue, rbeat, rdone;
+  logic [AW-1:0] next_ptr;
+  logic [31:0]   next_beats;
+
+  assign ilen = (ileft_q > 32'(MAXB)) ? 32'(MAXB) : ileft_q;
+  assign ar_issue = dma_rd && (isec_q != 2'd3) && (ileft_q != 0) &&
+                    (32'(rout_q) < 32'(RD_OUTSTANDING)) &&
+                    (!m_axi_gmem_arvalid || m_axi_gmem_arready);
+  always_comb begin
+    case (isec_q)
+      2'd0:    begin next_ptr = m_ptr_q[AW-1:0]; next_beats = sec_beats(n_m_q, 2'd1); end
+      2'd1:    begin next_ptr = a_ptr_q[AW-1:0]; next_beats = sec_beats(n_a_q, 2'd2); end
+      default: begin next_ptr = '0;              next_beats = '0; end
+    endcase
+  end
   assign rbeat = m_axi_gmem_rvalid && m_axi_gmem_rready;
+  assign rdone = rbeat && m_axi_gmem_rlast;
+
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n) begin
+      isec_q <= 2'd3;
+      ileft_q <= '0;
+      iaddr_q <= '0;
+      rout_q <= '0;
+      m_axi_gmem_arvalid <= 1'b0;
+      m_axi_gmem_araddr <= '0;
+      m_axi_gmem_arlen <= '0;
+    end else begin
+      rout_q <= rout_q + OUT_W'(ar_issue) - OUT_W'(rdone);
+      if (m_axi_gmem_arvalid && m_axi_gmem_arready) m_axi_gmem_arvalid <= 1'b0;
+      if (accept_start) begin
+        isec_q <= 2'd0;
+        iaddr_q <= w_ptr_q[AW-1:0];
+        ileft_q <= sec_beats(n_w_q, 2'd0);
+      end else if (dma_rd && isec_q != 2'd3 && ileft_q == 0) begin
+        isec_q <= isec_q + 1'b1;              // an empty section
+        iaddr_q <= next_ptr;
+        ileft_q <= next_beats;
+      end else if (ar_issue) begin
+        m_axi_gmem_arvalid <= 1'b1;
+        m_axi_gmem_araddr <= iaddr_q;
+        m_axi_gmem_arlen <= 8'(ilen - 1);
+        if (ilen == ileft_q) begin            // the section's last burst
+          isec_q <= isec_q + 1'b1;
+          iaddr_q <= next_ptr;
+          ileft_q <= next_beats;
+        end else begin
+          iaddr_q <= iaddr_q + AW'(ilen * BYTES);
+          ileft_q <= ileft_q - ilen;
+        end
+      end
+    end
+  end
+
+  // ---- read data: beats -> buffer words, one buffer write per cycle -----------------
+  logic [1:0]       rsec_q;       // section being received (3: all loaded)
+  logic [31:0]      rword_q;      // its buffer words written
+  logic [4:0]       ridx_q;       // beats of the current word received (wide words)
+  logic [DW-1:0]    hold_q;       // rest of a beat that carries several words
+  logic [4:0]       hleft_q;      // its words still to write
+  logic [ASM_W-1:0] asm_q, wbus;
+  logic [31:0]      r_wpw, r_n, r_bpw, r_gpb, r_in_beat, wr_cnt;
+  logic             wr_en, wbank;
+
+  always_comb begin
+    r_wpw = sec_wpw(rsec_q);
+    case (rsec_q)
+      2'd0:    r_n = n_w_q;
+      2'd1:    r_n = n_m_q;
+      default: r_n = n_a_q;
+    endcase
+    r_bpw = (r_wpw > 32'(BW)) ? r_wpw >> LBW : 32'd1;   // beats per buffer word
+    r_gpb = (r_wpw > 32'(BW)) ? 32'd1 : 32'(BW) / r_wpw; // buffer words per beat
+    r_in_beat = (r_n - rword_q < r_gpb) ? r_n - rword_q : r_gpb;
+  end
+  assign m_axi_gmem_rready = dma_rd && (rsec_q != 2'd3) && (hleft_q == 0);
+  // the weights of a beat go to the W_BANKS banks at once
+  assign wbank = (W_BANKS > 1) && (rsec_q == 2'd0);
+  assign wr_cnt = !dma_rd ? 32'd0 :
+                  (hleft_q != 0) ? 32'd1 :
+                  (rbeat && 32'(ridx_q) == r_bpw - 1) ? (wbank ? r_in_beat : 32'd1) : 32'd0;
+  assign wr_en = (wr_cnt != 0);
+
+  // the buffer word written this cycle
+  always_comb begin
+    wbus = '0;
+    if (r_bpw > 1) begin
+      wbus = asm_q;
+      wbus[32'(ridx_q)*DW +: DW] = m_axi_gmem_rdata;
+    end else if (hleft_q != 0) begin
+      wbus[DW-1:0] = hold_q;
+    end else begin
+      wbus[DW-1:0] = m_axi_gmem_rdata;
+    end
+  end
+
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n) begin
+      rsec_q <= 2'd3;
+      rword_q <= '0;
+      ridx_q <= '0;
+      hold_q <= '0;
+      hleft_q <= '0;
+      asm_q <= '0;
+    end else if (accept_start) begin
+      rsec_q <= 2'd0;
+      rword_q <= '0;
+      ridx_q <= '0;
+      hleft_q <= '0;
+    end else if (dma_rd) begin
+      if (rsec_q != 2'd3 && r_n == 0) rsec_q <= rsec_q + 1'b1;   // an empty section
+      if (rbeat) begin
+        if (r_bpw > 1) begin
+          asm_q[32'(ridx_q)*DW +: DW] <= m_axi_gmem_rdata;
+          ridx_q <= (32'(ridx_q) == r_bpw - 1) ? '0 : ridx_q + 1'b1;
+        end else if (!wbank) begin
+          hold_q <= m_axi_gmem_rdata >> (r_wpw * 32);
+          hleft_q <= 5'(r_in_beat - 1);
+        end
+      end else if (hleft_q != 0) begin
+        hold_q <= hold_q >> (r_wpw * 32);
+        hleft_q <= hleft_q - 1'b1;
+      end
+      if (wr_en) begin
+        if (rword_q + wr_cnt == r_n) begin
+          rword_q <= '0;
+          rsec_q <= rsec_q + 1'b1;
+        end else begin
+          rword_q <= rword_q + wr_cnt;
+        end
+      end
+    end
+  end
+
+  always_comb begin
+    for (int b = 0; b < W_BANKS; b++)
+      we_w[b] = wr_en && (rsec_q == 2'd0) && (wbank ? 32'(b) < wr_cnt : b == 0);
+  end
+  if (W_BANKS > 1) begin : g_wbank_data
+    // bank b takes buffer word b of the beat (W_WPW 32-bit words each)
+    always_comb begin
+      for (int b = 0; b < W_BANKS; b++)
+        wmem_data[b*DM*DK +: DM*DK] = m_axi_gmem_rdata[b*W_WPW*32 +: DM*DK];
+    end
+  end else begin : g_wdata
+    assign wmem_data = wbus[DM*DK-1:0];
+  end
+  assign we_m = wr_en && (rsec_q == 2'd1);
+  assign we_a = wr_en && (rsec_q == 2'd2);
+
+  // Activation tiles in the buffer (pixel tile lp = activation words
+  // lp*a_words .. (lp+1)*a_words-1, a_words = ba*kw, or kw = T packed).
+  logic [PT_W:0] act_tiles_q;
+  logic [31:0]   atw_q;           // words of the tile being loaded
+  logic [31:0]   a_words;
+  assign a_words = packed_q ? kw_q : 32'(ba_q[3:0]) * 32'(kw_q[KW_W-1:0]);
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n) begin
+      act_tiles_q <= '0;
+      atw_q <= '0;
+    end else if (accept_start) begin
+      act_tiles_q <= '0;
+      atw_q <= '0;
+    end else if (we_a) begin
+      if (atw_q + 1 == a_words) begin
+        atw_q <= '0;
+        act_tiles_q <= act_tiles_q + 1'b1;
+      end else begin
+        atw_q <= atw_q + 1;
+      end
+    end
+  end
+
+  // ---- result store, overlapped with the run ---------------------------------------
+  // Word i = {pt, filter} (linear index sidx) goes out once the core has
+  // written i+1 words.  The result RAM is read at the address of the word
+  // the next cycle sends, so a word's beats follow the previous word's
+  // without a gap; write bursts (MAXB beats) are requested up front.
+  logic [PT_W:0]     spt_q, spt_n;
+  logic [FILT_W:0]   sf_q, sf_n;
+  logic [31:0]       sidx_q, sidx_n;
+  logic [RB_W-1:0]   sb_q;          // beat within the result word
+  logic [31:0]       res_cnt_q;     // result words the core has written
+  logic              rd_ok_q;       // res_data holds word sidx_q, already written
+  logic [31:0]       sbeat_q;       // store beats sent
+  logic [31:0]       stot_q;        // store beats of this call
+  logic              sent_q;        // every beat sent
+  logic [31:0]       awleft_q;      // store beats not yet covered by a write request
+  logic [AW-1:0]     awaddr_q;
+  logic [31:0]       bout_q;        // write bursts requested and not yet answered
+  logic [31:0]       awlen32;
+  logic              wbeat, wadv, aw_issue, bresp_hs, store_done, store_act;
+
+  assign store_act = (state_q == S_RUN) || (state_q == S_WAIT);
+  assign m_axi_gmem_wvalid = store_act && rd_ok_q && !sent_q;
+  assign wbeat = m_axi_gmem_wvalid && m_axi_gmem_wready;
+  assign wadv  = wbeat && (32'(sb_q) == RB - 1);
+  always_comb begin
+    spt_n = spt_q;
+    sf_n = sf_q;
+    sidx_n = sidx_q;
+    if (wadv) begin
+      sidx_n = sidx_q + 1;
+      if (32'(sf_q) == c_out_q - 1) begin
+        sf_n = '0;
+        spt_n = spt_q + 1'b1;
+      end else begin
+        sf_n = sf_q + 1'b1;
+      end
+    end
+  end
+  assign res_addr = {spt_n[PT_W-1:0], sf_n[FILT_W-1:0]};
+  assign m_axi_gmem_wdata = res_data[32'(sb_q)*DW +: DW];
+  assign m_axi_gmem_wstrb = '1;
+  assign m_axi_gmem_wlast = ((sbeat_q & 32'(MAXB - 1)) == 32'(MAXB - 1)) ||
+                            (sbeat_q == stot_q - 1);
+  assign awlen32 = (awleft_q > 32'(MAXB)) ? 32'(MAXB) : awleft_q;
+  assign aw_issue = !idle_state && (state_q != S_DONE) && (awleft_q != 0) &&
+                    (!m_axi_gmem_awvalid || m_axi_gmem_awready);
+  assign bresp_hs = m_axi_gmem_bvalid && m_axi_gmem_bready;
+  assign store_done = sent_q && (awleft_q == 0) && !m_axi_gmem_awvalid && (bout_q == 0);
+
+  always_ff @(posedge ap_clk or negedge ap_rst_n) begin
+    if (!ap_rst_n) begin
+      spt_q <= '0;
+      sf_q <= '0;
+      sidx_q <= '0;
+      sb_q <= '0;
+      res_cnt_q <= '0;
+      rd_ok_q <= 1'b0;
+      sbeat_q <= '0;
+      stot_q <= '0;
+      sent_q <= 1'b1;
+      awleft_q <= '0;
+      awaddr_q <= '0;
+      bout_q <= '0;
+      m_axi_gmem_awvalid <= 1'b0;
+      m_axi_gmem_awaddr <= '0;
+      m_axi_gmem_awlen <= '0;
+    end else if (accept_start) begin
+      spt_q <= '0;
+      sf_q <= '0;
+      sidx_q <= '0;
+      sb_q <= '0;
+      res_cnt_q <= '0;
+      rd_ok_q <= 1'b0;
+      sbeat_q <= '0;
+      stot_q <= pt_q * c_out_q * RB;
+      sent_q <= (pt_q * c_out_q == 0);
+      awleft_q <= pt_q * c_out_q * RB;
+      awaddr_q <= r_ptr_q[AW-1:0];
+    end else begin
+      res_cnt_q <= res_cnt_q + 32'(core_res_we);
+      spt_q <= spt_n;
+      sf_q <= sf_n;
+      sidx_q <= sidx_n;
+      rd_ok_q <= res_cnt_q > sidx_n;
+      if (wbeat) begin
+        sb_q <= (32'(sb_q) == RB - 1) ? '0 : sb_q + 1'b1;
+        sbeat_q <= sbeat_q + 1;
+        if (sbeat_q == stot_q - 1) sent_q <= 1'b1;
+      end
+      if (m_axi_gmem_awvalid && m_axi_gmem_awready) m_axi_gmem_awvalid <= 1'b0;
+      if (aw_issue) begin
+        m_axi_gmem_awvalid <= 1'b1;
+        m_axi_gmem_awaddr <= awaddr_q;
+        m_axi_gmem_awlen <= 8'(awlen32 - 1);
+        awaddr_q <= awaddr_q + AW'(awlen32 * BYTES);
+        awleft_q <= awleft_q - awlen32;
+      end
+      bout_q <= bout_q + 32'(aw_issue) - 32'(bresp_hs);
+    end
+  end
 
   // Kernel time (load + run + store): what the cycle model's kernel term
   // predicts (host/cost/cycles.c, hn_cycles_kernel).
@@ -278,130 +577,29 @@ module hn_krnl_top import hn_params_pkg::*; #(
   always_ff @(posedge ap_clk or negedge ap_rst_n) begin
     if (!ap_rst_n) begin
       state_q <= S_IDLE;
-      sec_q <= '0;
-      beats_left_q <= '0;
-      word_q <= '0;
-      idx_q <= '0;
-      raddr_q <= '0;
-      rburst_q <= 1'b0;
-      asm_q <= '0;
-      m_axi_gmem_arvalid <= 1'b0;
-      m_axi_gmem_araddr <= '0;
-      m_axi_gmem_arlen <= '0;
+      core_fin_q <= 1'b0;
       ap_done_q <= 1'b0;
       cycles_q <= '0;
       resp_err_q <= 1'b0;
-      spt_q <= '0;
-      sf_q <= '0;
-      sbeat_q <= '0;
-      sphase_q <= '0;
-      saddr_q <= '0;
-      sdata_q <= '0;
-      bwait_q <= 1'b0;
-      m_axi_gmem_awvalid <= 1'b0;
-      m_axi_gmem_awaddr <= '0;
-      m_axi_gmem_wvalid <= 1'b0;
     end else begin
       if (rd_done_clear) ap_done_q <= 1'b0;
+      if (rbeat && m_axi_gmem_rresp != 2'b00) resp_err_q <= 1'b1;
+      if (bresp_hs && m_axi_gmem_bresp != 2'b00) resp_err_q <= 1'b1;
       case (state_q)
         S_IDLE: if (ap_start_q) begin
           state_q <= S_LOAD;
           resp_err_q <= 1'b0;
-          sec_q <= 2'd0;
-          word_q <= '0;
-          idx_q <= '0;
-          raddr_q <= w_ptr_q[AW-1:0];
-          beats_left_q <= n_w_q * W_WPW;
+          core_fin_q <= 1'b0;
         end
-        S_LOAD: begin
-          // issue one burst at a time
-          if (!rburst_q && !m_axi_gmem_arvalid && beats_left_q != 0) begin
-            m_axi_gmem_arvalid <= 1'b1;
-            m_axi_gmem_araddr <= raddr_q;
-            m_axi_gmem_arlen <= (beats_left_q >= 16) ? 8'd15 : 8'(beats_left_q - 1);
-          end
-          if (m_axi_gmem_arvalid && m_axi_gmem_arready) begin
-            m_axi_gmem_arvalid <= 1'b0;
-            rburst_q <= 1'b1;
-            raddr_q <= raddr_q + {{(AW-11){1'b0}}, ({1'b0, m_axi_gmem_arlen} + 9'd1), 2'b00};
-            beats_left_q <= beats_left_q - (32'(m_axi_gmem_arlen) + 1);
-          end
-          if (rbeat && m_axi_gmem_rresp != 2'b00) resp_err_q <= 1'b1;
-          if (rbeat) begin
-            asm_q[32'(idx_q)*32 +: 32] <= m_axi_gmem_rdata;
-            if (m_axi_gmem_rlast) rburst_q <= 1'b0;
-            if (idx_q == wpw - 1'b1) begin
-              idx_q <= '0;
-              word_q <= word_q + 1;
-            end else begin
-              idx_q <= idx_q + 1'b1;
-            end
-          end
-          // section complete (the last word's write happens this cycle)
-          if (word_q == nwords && !rburst_q && beats_left_q == 0) begin
-            word_q <= '0;
-            idx_q <= '0;
-            if (sec_q == 2'd0) begin
-              sec_q <= 2'd1;
-              raddr_q <= m_ptr_q[AW-1:0];
-              beats_left_q <= n_m_q * M_WPW;
-            end else if (sec_q == 2'd1) begin
-              sec_q <= 2'd2;
-              raddr_q <= a_ptr_q[AW-1:0];
-              beats_left_q <= n_a_q * A_WPW;
-            end else begin
-              state_q <= S_RUN;
-            end
-          end
-        end
+        // weights and descriptors in: run (activations keep coming)
+        S_LOAD: if (rsec_q[1]) state_q <= S_RUN;
         S_RUN: state_q <= S_WAIT;
-        S_WAIT: if (core_done) begin
-          cycles_q <= core_cycles;
-          state_q <= S_STORE;
-          spt_q <= '0;
-          sf_q <= '0;
-          sphase_q <= 2'd0;
-          saddr_q <= r_ptr_q[AW-1:0];
-        end
-        S_STORE: begin
-          case (sphase_q)
-            2'd0: sphase_q <= 2'd1;                 // res_addr presented
-            2'd1: begin                             // res_data valid
-              sdata_q <= res_data;
-              m_axi_gmem_awvalid <= 1'b1;
-              m_axi_gmem_awaddr <= saddr_q;
-              sphase_q <= 2'd2;
-            end
-            2'd2: if (m_axi_gmem_awready) begin
-              m_axi_gmem_awvalid <= 1'b0;
-              m_axi_gmem_wvalid <= 1'b1;
-              sbeat_q <= '0;
-              sphase_q <= 2'd3;
-            end
-            default: begin
-              if (m_axi_gmem_wvalid && m_axi_gmem_wready) begin
-                sdata_q <= sdata_q >> 32;
-                sbeat_q <= sbeat_q + 1'b1;
-                if (sbeat_q == 5'(DN - 1)) begin
-                  m_axi_gmem_wvalid <= 1'b0;
-                  bwait_q <= 1'b1;
-                end
-              end
-              if (bwait_q && m_axi_gmem_bvalid) begin
-                bwait_q <= 1'b0;
-                if (m_axi_gmem_bresp != 2'b00) resp_err_q <= 1'b1;
-                saddr_q <= saddr_q + AW'(DN * 4);
-                sphase_q <= 2'd0;
-                if (32'(sf_q) == c_out_q - 1) begin
-                  sf_q <= '0;
-                  spt_q <= spt_q + 1'b1;
-                  if (32'(spt_q) == pt_q - 1) state_q <= S_DONE;
-                end else begin
-                  sf_q <= sf_q + 1'b1;
-                end
-              end
-            end
-          endcase
+        S_WAIT: begin
+          if (core_done) begin
+            cycles_q <= core_cycles;
+            core_fin_q <= 1'b1;
+          end
+          if ((core_done || core_fin_q) && store_done) state_q <= S_DONE;
         end
         default: begin                              // S_DONE
           ap_done_q <= 1'b1;
@@ -411,25 +609,12 @@ module hn_krnl_top import hn_params_pkg::*; #(
     end
   end
 
-  assign we_w = (state_q == S_LOAD) && rbeat && (idx_q == wpw - 1'b1) && (sec_q == 2'd0);
-  assign we_m = (state_q == S_LOAD) && rbeat && (idx_q == wpw - 1'b1) && (sec_q == 2'd1);
-  assign we_a = (state_q == S_LOAD) && rbeat && (idx_q == wpw - 1'b1) && (sec_q == 2'd2);
-
-  // The buffer word being completed: earlier words from asm_q, this beat's
-  // word from rdata.
-  logic [ASM_W-1:0] asm_word;
-  always_comb begin
-    asm_word = asm_q;
-    asm_word[32'(idx_q)*32 +: 32] = m_axi_gmem_rdata;
-  end
-
   assign core_start = (state_q == S_RUN);
-  assign res_addr   = {spt_q[PT_W-1:0], sf_q[FILT_W-1:0]};
 
   hn_core #(
     .DM(DM), .DN(DN), .DK(DK), .ACC_W(ACC_W), .BA_MAX(BA_MAX),
     .FILT_W(FILT_W), .PT_W(PT_W), .KW_W(KW_W), .W_AW(W_AW), .A_AW(A_AW),
-    .SPL_W(SPL_W)
+    .SPL_W(SPL_W), .W_BANKS(W_BANKS)
   ) u_core (
     .clk_i       (ap_clk),
     .rst_ni      (ap_rst_n),
@@ -440,38 +625,48 @@ module hn_krnl_top import hn_params_pkg::*; #(
     .cfg_nc_i    (nc_flat),
     .cfg_packed_i(packed_q),
     .cfg_split_i (split_q[BA_MAX*SPL_W-1:0]),
+    .act_tiles_i (act_tiles_q),
     .start_i     (core_start),
     .busy_o      (core_busy),
     .done_o      (core_done),
     .cycles_o    (core_cycles),
     .wmem_we_i   (we_w),
-    .wmem_addr_i (word_q[W_AW-1:0]),
-    .wmem_data_i (asm_word[DM*DK-1:0]),
+    .wmem_addr_i (rword_q[W_AW-1:0]),
+    .wmem_data_i (wmem_data),
     .amem_we_i   (we_a),
-    .amem_addr_i (word_q[A_AW-1:0]),
-    .amem_data_i (asm_word[DN*DK-1:0]),
+    .amem_addr_i (rword_q[A_AW-1:0]),
+    .amem_data_i (wbus[DN*DK-1:0]),
     .mmem_we_i   (we_m),
-    .mmem_addr_i (word_q[W_AW-1:0]),
-    .mmem_data_i (asm_word[DM*META_W-1:0]),
+    .mmem_addr_i (rword_q[W_AW-1:0]),
+    .mmem_data_i (wbus[DM*META_W-1:0]),
     .res_addr_i  (res_addr),
-    .res_data_o  (res_data)
+    .res_data_o  (res_data),
+    .res_we_o    (core_res_we)
   );
 
-  assign m_axi_gmem_arsize  = 3'(($clog2(C_M_AXI_GMEM_DATA_WIDTH / 8)));
+  assign m_axi_gmem_arsize  = 3'(LBYTES);
   assign m_axi_gmem_arburst = 2'b01;
-  assign m_axi_gmem_rready  = (state_q == S_LOAD);
-  assign m_axi_gmem_awsize  = 3'(($clog2(C_M_AXI_GMEM_DATA_WIDTH / 8)));
+  assign m_axi_gmem_awsize  = 3'(LBYTES);
   assign m_axi_gmem_awburst = 2'b01;
-  assign m_axi_gmem_awlen   = 8'(DN - 1);
-  assign m_axi_gmem_wdata   = sdata_q[31:0];
-  assign m_axi_gmem_wstrb   = '1;
-  assign m_axi_gmem_wlast   = (sbeat_q == 5'(DN - 1));
-  assign m_axi_gmem_bready  = bwait_q;
+  assign m_axi_gmem_bready  = 1'b1;
 
 `ifndef SYNTHESIS
-  if (C_M_AXI_GMEM_DATA_WIDTH != 32 || C_S_AXI_CONTROL_DATA_WIDTH != 32 ||
-      C_S_AXI_CONTROL_ADDR_WIDTH != 8) begin : g_bad_param
-    $fatal(1, "hn_krnl_top: this wrapper supports 32-bit gmem/control data and 8-bit control addresses");
+  if (DW != 32 && DW != 64 && DW != 128 && DW != 256 && DW != 512) begin : g_bad_width
+    $fatal(1, "hn_krnl_top: C_M_AXI_GMEM_DATA_WIDTH must be 32, 64, 128, 256 or 512");
+  end
+  if (C_S_AXI_CONTROL_DATA_WIDTH != 32 || C_S_AXI_CONTROL_ADDR_WIDTH != 8) begin : g_bad_param
+    $fatal(1, "hn_krnl_top: this wrapper supports 32-bit control data and 8-bit control addresses");
+  end
+  if (RD_OUTSTANDING < 1 || RD_OUTSTANDING > 16) begin : g_bad_out
+    $fatal(1, "hn_krnl_top: RD_OUTSTANDING must be 1..16");
+  end
+  // a beat carries whole buffer words or a buffer word whole beats
+  if ((W_WPW & (W_WPW - 1)) != 0 || (M_WPW & (M_WPW - 1)) != 0 ||
+      (A_WPW & (A_WPW - 1)) != 0 || W_WPW > 16 * BW || A_WPW > 16 * BW) begin : g_bad_wpw
+    $fatal(1, "hn_krnl_top: buffer words must be a power of two of 32-bit words");
+  end
+  if ((DN * 32) % DW != 0) begin : g_bad_res
+    $fatal(1, "hn_krnl_top: a result word (DN int32) must be whole beats");
   end
   if (BA_MAX * SPL_W > 32 || SPL_W != 4) begin : g_bad_split
     $fatal(1, "hn_krnl_top: the SPLIT register holds BA_MAX 4-bit lane indices (DK <= 16)");
@@ -481,8 +676,15 @@ module hn_krnl_top import hn_params_pkg::*; #(
       // AXI: a valid address is held until accepted
       if ($past(m_axi_gmem_arvalid) && !$past(m_axi_gmem_arready) && $past(ap_rst_n))
         assert (m_axi_gmem_arvalid) else $error("hn_krnl_top: arvalid dropped");
-      assert (!(rbeat && state_q != S_LOAD)) else $error("hn_krnl_top: read data outside load");
+      if ($past(m_axi_gmem_awvalid) && !$past(m_axi_gmem_awready) && $past(ap_rst_n))
+        assert (m_axi_gmem_awvalid) else $error("hn_krnl_top: awvalid dropped");
+      assert (!(rbeat && !dma_rd)) else $error("hn_krnl_top: read data outside load/run");
+      // the weights and descriptors are in before the core starts
+      assert (!(core_start && rsec_q < 2'd2)) else $error("hn_krnl_top: run before the weights");
       assert (!core_busy || state_q == S_WAIT || state_q == S_RUN) else $error("hn_krnl_top: core busy outside run");
+      if (accept_start)
+        assert (((w_ptr_q | m_ptr_q | a_ptr_q | r_ptr_q) & (64'(HN_HW_AXI_ALIGN) - 64'd1)) == 0)
+          else $error("hn_krnl_top: pointers must be %0d-byte aligned", HN_HW_AXI_ALIGN);
     end
   end
 `endif

@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <new>
@@ -17,6 +18,7 @@
 
 #include "Vhn_core.h"
 #include "Vhn_krnl_top.h"
+#include "Vhn_krnl_top_w32.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -79,6 +81,10 @@ struct hn_sim {
     std::unique_ptr<Vhn_core> top;
     std::unique_ptr<VerilatedFstC> trace;
     std::unique_ptr<Vhn_krnl_top> krnl;  // created on first hn_sim_run_axi
+    std::unique_ptr<Vhn_krnl_top_w32> krnl32;  // the 32-bit build, likewise
+    hn_dma_params dma = hn_dma_params_bench();  // what hn_sim_run_axi drives
+    unsigned stall_pct = 0;                      // memory back-pressure
+    uint64_t stall_seed = 0;
     hn_array_params p;
     uint64_t cycle_cap = 0;
     uint64_t time = 0;
@@ -104,6 +110,8 @@ struct hn_sim {
         top->wmem_we_i = 0;
         top->amem_we_i = 0;
         top->mmem_we_i = 0;
+        // the buffers are filled before every start: no pixel tile waits
+        top->act_tiles_i = (1u << (HN_HW_PT_W + 1)) - 1u;
         tick();
         tick();
         top->rst_ni = 1;
@@ -281,38 +289,75 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
 
 namespace {
 
-// A bus-functional model around Vhn_krnl_top: device memory as 32-bit
-// words, an AXI4 slave answering one read burst and one write burst at a
-// time, and an AXI4-Lite master for the control registers.
+// A bus-functional model around a hn_krnl_top build (Model = Vhn_krnl_top
+// or Vhn_krnl_top_w32): device memory as 32-bit words, an AXI4 slave of
+// the data width BW*32 and an AXI4-Lite master for the control registers.
+// The slave accepts every address at once (arready = awready = 1) and
+// answers in order: the first beat of a read burst whose address was
+// accepted at edge e can be taken at edge e + rd_lat (and after the
+// previous burst's last beat), one beat per cycle; write data is taken
+// once its burst's address is, and the response is given wr_lat cycles
+// after the burst's last beat.  These are the latencies of hn_dma_params.
+template <typename Model>
 struct AxiBench {
-    Vhn_krnl_top *k;
+    struct RBurst {
+        uint64_t addr;
+        unsigned left;
+        uint64_t ready;  // edge from which its first beat may be taken
+    };
+    struct WBurst {
+        uint64_t addr;
+        unsigned left;
+    };
+    Model *k;
     std::vector<uint32_t> &mem;
+    const int bw;  // 32-bit words per beat
+    const int rd_lat, wr_lat;
     uint64_t ticks = 0;
-    // read burst
-    bool r_active = false;
-    uint64_t r_addr = 0;
-    unsigned r_left = 0;
-    // write burst
-    bool w_active = false, b_pending = false;
-    uint64_t w_addr = 0;
+    std::deque<RBurst> rq;
+    std::deque<WBurst> wq;
+    std::deque<uint64_t> bq;  // edges at which the write responses are due
     bool error = false;
+    // Back-pressure (hn_sim_set_axi_stalls): each ready, and each valid the
+    // slave has not yet shown, is withheld in a cycle with probability
+    // stall_pct %; a shown valid stays until taken (AXI).
+    unsigned stall_pct = 0;
+    uint64_t rng = 0;
+    bool r_shown = false, b_shown = false;
 
-    AxiBench(Vhn_krnl_top *kk, std::vector<uint32_t> &m) : k(kk), mem(m) {}
+    AxiBench(Model *kk, std::vector<uint32_t> &m, int bw_, int rl, int wl)
+        : k(kk), mem(m), bw(bw_), rd_lat(rl), wr_lat(wl) {}
 
-    uint32_t load(uint64_t a) {
-        if (a / 4 >= mem.size()) { error = true; return 0; }
-        return mem[a / 4];
+    bool stall() {
+        if (!stall_pct) return false;
+        rng ^= rng << 13;  // xorshift64
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return rng % 100u < stall_pct;
+    }
+
+    void load_beat(uint64_t a, std::vector<uint32_t> &w) {
+        for (int i = 0; i < bw; i++) {
+            uint64_t at = a / 4 + static_cast<uint64_t>(i);
+            if (at >= mem.size()) { error = true; w[static_cast<std::size_t>(i)] = 0; }
+            else w[static_cast<std::size_t>(i)] = mem[at];
+        }
     }
     void tick() {
+        const uint64_t e = ticks + 1;  // the edge that ends this cycle
+        std::vector<uint32_t> beat(static_cast<std::size_t>(bw), 0u);
+        const bool rv = !rq.empty() && rq.front().ready <= e && (r_shown || !stall());
+        if (rv) load_beat(rq.front().addr, beat);
         // slave outputs for this cycle
-        k->m_axi_gmem_arready = !r_active;
-        k->m_axi_gmem_rvalid = r_active;
-        k->m_axi_gmem_rdata = r_active ? load(r_addr) : 0;
-        k->m_axi_gmem_rlast = r_active && r_left == 1;
+        k->m_axi_gmem_arready = !stall();
+        k->m_axi_gmem_rvalid = rv;
+        put(k->m_axi_gmem_rdata, beat);
+        k->m_axi_gmem_rlast = rv && rq.front().left == 1;
         k->m_axi_gmem_rresp = 0;
-        k->m_axi_gmem_awready = !w_active && !b_pending;
-        k->m_axi_gmem_wready = w_active;
-        k->m_axi_gmem_bvalid = b_pending;
+        k->m_axi_gmem_awready = !stall();
+        k->m_axi_gmem_wready = !wq.empty() && !stall();
+        const bool bv = !bq.empty() && bq.front() <= e && (b_shown || !stall());
+        k->m_axi_gmem_bvalid = bv;
         k->m_axi_gmem_bresp = 0;
         k->ap_clk = 0;
         k->eval();
@@ -323,36 +368,38 @@ struct AxiBench {
         bool r = k->m_axi_gmem_rvalid && k->m_axi_gmem_rready;
         bool aw = k->m_axi_gmem_awvalid && k->m_axi_gmem_awready;
         uint64_t aw_addr = k->m_axi_gmem_awaddr;
+        unsigned aw_len = k->m_axi_gmem_awlen;
         bool w = k->m_axi_gmem_wvalid && k->m_axi_gmem_wready;
-        uint32_t w_data = k->m_axi_gmem_wdata;
+        std::vector<uint32_t> w_data(static_cast<std::size_t>(bw));
+        for (int i = 0; i < bw; i++) w_data[static_cast<std::size_t>(i)] = word_of(k->m_axi_gmem_wdata, i);
         bool w_last = k->m_axi_gmem_wlast;
         bool b = k->m_axi_gmem_bvalid && k->m_axi_gmem_bready;
+        r_shown = rv && !r;
+        b_shown = bv && !b;
         k->ap_clk = 1;
         k->eval();
         ticks++;
         if (r) {
-            r_addr += 4;
-            if (--r_left == 0) r_active = false;
+            rq.front().addr += 4u * static_cast<unsigned>(bw);
+            if (--rq.front().left == 0) rq.pop_front();
         }
-        if (ar) {
-            r_active = true;
-            r_addr = ar_addr;
-            r_left = ar_len + 1;
-        }
+        if (ar) rq.push_back({ar_addr, ar_len + 1, e + static_cast<uint64_t>(rd_lat)});
         if (w) {
-            if (w_addr / 4 < mem.size()) mem[w_addr / 4] = w_data;
-            else error = true;
-            w_addr += 4;
-            if (w_last) {
-                w_active = false;
-                b_pending = true;
+            WBurst &f = wq.front();
+            for (int i = 0; i < bw; i++) {
+                uint64_t at = f.addr / 4 + static_cast<uint64_t>(i);
+                if (at < mem.size()) mem[at] = w_data[static_cast<std::size_t>(i)];
+                else error = true;
+            }
+            f.addr += 4u * static_cast<unsigned>(bw);
+            if ((--f.left == 0) != w_last) error = true;  // wlast on the burst's last beat only
+            if (f.left == 0) {
+                wq.pop_front();
+                bq.push_back(e + static_cast<uint64_t>(wr_lat));
             }
         }
-        if (aw) {
-            w_active = true;
-            w_addr = aw_addr;
-        }
-        if (b) b_pending = false;
+        if (aw) wq.push_back({aw_addr, aw_len + 1});
+        if (b) bq.pop_front();
     }
     void reg_write(uint32_t addr, uint32_t data) {
         k->s_axi_control_awvalid = 1;
@@ -408,41 +455,27 @@ struct AxiBench {
     }
 };
 
-// Appends a section of n buffer words (wpw 32-bit words each) at a 64-byte
-// aligned offset; returns its byte address.
+// Appends a section of n buffer words (wpw 32-bit words each) at an
+// HN_HW_AXI_ALIGN-aligned offset (the kernel's pointer rule); returns its
+// byte address.
 uint64_t place(std::vector<uint32_t> &mem, const uint32_t *words, long n, int wpw) {
-    while (mem.size() % 16) mem.push_back(0);
+    while (mem.size() % (HN_HW_AXI_ALIGN / 4)) mem.push_back(0);
     uint64_t at = mem.size() * 4;
     mem.insert(mem.end(), words, words + static_cast<std::size_t>(n) * static_cast<std::size_t>(wpw));
     return at;
 }
 
-}  // namespace
-
-extern "C" {
-
-hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
-                         uint64_t *cycles) {
-    if (cycles) *cycles = 0;
+// One kernel call per buffer run through the build `Model`.
+template <typename Model>
+hn_status run_axi(hn_sim *s, Model *k, const hn_hwjob *job, int32_t *acc,
+                  uint64_t *cycles) {
     const hn_array_params &p = s->p;
-    const hn_array_params d = hn_array_params_default();
-    if (p.dm != d.dm || p.dn != d.dn || p.dk != d.dk || p.acc_w != d.acc_w)
-        return hn_fail(HN_ERR_UNSUPPORTED, "hn_sim_run_axi: the kernel wrapper "
-                       "is built at the default array size only");
     hn_array_plan &pl = s->plan;
-    HN_TRY(hn_array_plan_job(job, &p, &pl));
-    HN_TRY(hn_hwjob_validate(job, p.wbits_max, p.abits_max));
-    if (!s->krnl) {
-        static std::atomic<unsigned> serial{0};
-        std::string name = "hn_krnl" + std::to_string(serial++);
-        s->krnl.reset(new Vhn_krnl_top(shared_context(), name.c_str()));
-    }
-    Vhn_krnl_top *k = s->krnl.get();
+    const hn_dma_params &d = s->dma;
     ImageGuard g;
     hn_array_image &img = g.img;
     HN_TRY(hn_array_pack_weights(job, &p, &pl, &img));
     uint64_t total = 0;
-    s->axi_kcycles = 0;
     for (int run = 0; run < pl.runs; run++) {
         const int pt0 = run * pl.pt_per_run;
         const int npt = std::min(pl.pt_per_run, pl.pt - pt0);
@@ -451,11 +484,13 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         uint64_t w_ptr = place(mem, img.w, img.n_w, img.w_wpw);
         uint64_t m_ptr = place(mem, img.m, img.n_m, img.m_wpw);
         uint64_t a_ptr = place(mem, img.a, img.n_a, img.a_wpw);
-        while (mem.size() % 16) mem.push_back(0);
+        while (mem.size() % (HN_HW_AXI_ALIGN / 4)) mem.push_back(0);
         uint64_t r_ptr = mem.size() * 4;
         const std::size_t r_words = static_cast<std::size_t>(npt) * pl.c_out * p.dn;
         mem.resize(mem.size() + r_words, 0xdeadbeefu);
-        AxiBench bench(k, mem);
+        AxiBench<Model> bench(k, mem, d.data_w / 32, d.rd_lat, d.wr_lat);
+        bench.stall_pct = s->stall_pct;
+        bench.rng = s->stall_seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(run) + 1;
         k->ap_rst_n = 0;
         k->s_axi_control_awvalid = k->s_axi_control_wvalid = 0;
         k->s_axi_control_arvalid = k->s_axi_control_rready = k->s_axi_control_bready = 0;
@@ -487,7 +522,8 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         bench.reg_write(HN_REG_IER, 1);  // ap_done
         bench.reg_write(HN_REG_CTRL, 1);  // ap_start
         uint64_t model = hn_cycles_run(&pl, &p, npt);
-        uint64_t cap = bench.ticks + 8 * (model + mem.size()) + 100000;
+        uint64_t cap = bench.ticks + 8 * (model + mem.size()) +
+                       64 * static_cast<uint64_t>(d.rd_lat + d.wr_lat) + 100000;
         while (!k->__SYM__interrupt) {  // Verilator renames the C++ keyword-like port
             if (bench.ticks >= cap) {
                 k->ap_rst_n = 0;
@@ -507,7 +543,8 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         if (!(ctrl & 2u) || status || bench.error)
             return hn_fail(HN_ERR_INTERNAL, "hn_sim_run_axi: kernel finished with "
                            "CTRL=0x%x status=0x%x%s", ctrl, status,
-                           bench.error ? ", access outside device memory" : "");
+                           bench.error ? ", an access outside device memory or a "
+                           "misplaced wlast" : "");
         total += cyc;
         for (int lp = 0; lp < npt; lp++)
             for (int f = 0; f < pl.c_out; f++)
@@ -520,6 +557,77 @@ hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
     }
     if (cycles) *cycles = total;
     return HN_OK;
+}
+
+// The kernel builds verilated into hn_sim (sim/CMakeLists.txt): the
+// default width and a 32-bit one, each with its read-outstanding count.
+const hn_dma_params k_axi_builds[2] = {
+    {1, 1, HN_SIM_AXI_W, HN_SIM_AXI_RD_OUT},
+    {1, 1, 32, HN_SIM_AXI32_RD_OUT},
+};
+
+}  // namespace
+
+extern "C" {
+
+int hn_sim_axi_builds(hn_dma_params out[2]) {
+    out[0] = k_axi_builds[0];
+    out[1] = k_axi_builds[1];
+    return 2;
+}
+
+hn_status hn_sim_set_axi(hn_sim *s, const hn_dma_params *d) {
+    bool built = false;
+    for (const hn_dma_params &b : k_axi_builds)
+        if (b.data_w == d->data_w && b.rd_out == d->rd_out) built = true;
+    if (!built)
+        return hn_fail(HN_ERR_UNSUPPORTED, "hn_sim_set_axi: no kernel build with "
+                       "a %d-bit m_axi port and %d read bursts outstanding "
+                       "(built: %d/%d and %d/%d)", d->data_w, d->rd_out,
+                       k_axi_builds[0].data_w, k_axi_builds[0].rd_out,
+                       k_axi_builds[1].data_w, k_axi_builds[1].rd_out);
+    if (d->rd_lat < 1 || d->wr_lat < 1 || d->rd_lat > 100000 || d->wr_lat > 100000)
+        return hn_fail(HN_ERR_RANGE, "hn_sim_set_axi: latencies %d/%d must be "
+                       "1..100000", d->rd_lat, d->wr_lat);
+    s->dma = *d;
+    return HN_OK;
+}
+
+hn_dma_params hn_sim_axi(const hn_sim *s) { return s->dma; }
+
+hn_status hn_sim_set_axi_stalls(hn_sim *s, unsigned percent, uint64_t seed) {
+    if (percent > 90)
+        return hn_fail(HN_ERR_RANGE, "hn_sim_set_axi_stalls: %u%% stalls: 0..90",
+                       percent);
+    s->stall_pct = percent;
+    s->stall_seed = seed;
+    return HN_OK;
+}
+
+hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
+                         uint64_t *cycles) {
+    if (cycles) *cycles = 0;
+    const hn_array_params &p = s->p;
+    const hn_array_params d = hn_array_params_default();
+    if (p.dm != d.dm || p.dn != d.dn || p.dk != d.dk || p.acc_w != d.acc_w)
+        return hn_fail(HN_ERR_UNSUPPORTED, "hn_sim_run_axi: the kernel wrapper "
+                       "is built at the default array size only");
+    HN_TRY(hn_array_plan_job(job, &p, &s->plan));
+    HN_TRY(hn_hwjob_validate(job, p.wbits_max, p.abits_max));
+    s->axi_kcycles = 0;
+    static std::atomic<unsigned> serial{0};
+    if (s->dma.data_w != k_axi_builds[0].data_w || s->dma.rd_out != k_axi_builds[0].rd_out) {
+        if (!s->krnl32) {
+            std::string name = "hn_krnl32_" + std::to_string(serial++);
+            s->krnl32.reset(new Vhn_krnl_top_w32(shared_context(), name.c_str()));
+        }
+        return run_axi(s, s->krnl32.get(), job, acc, cycles);
+    }
+    if (!s->krnl) {
+        std::string name = "hn_krnl" + std::to_string(serial++);
+        s->krnl.reset(new Vhn_krnl_top(shared_context(), name.c_str()));
+    }
+    return run_axi(s, s->krnl.get(), job, acc, cycles);
 }
 
 uint64_t hn_sim_axi_kernel_cycles(const hn_sim *s) { return s->axi_kcycles; }

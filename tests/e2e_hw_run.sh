@@ -123,6 +123,22 @@ expect_err does_not_exist.json ref "does_not_exist.json"
 grep -q '"kernel_cycles":[1-9]' "$T/rep.json" || fail "hw report --dma: no kernel_cycles"
 grep -q '"utilization":0\.99' "$T/rep.json" || fail "hw report (3,3): utilization not 0.99x"
 "$CLI" hw report --homogeneous 3,3 --no-sim --dma 0,1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--dma 0,1: exit != 2"
+grep -q '"dma_data_w":512' "$T/rep.json" || fail "hw report --dma: default width not 512"
+grep -q '"kernel_load":[1-9]' "$T/rep.json" || fail "hw report --dma: no kernel_load"
+# the port width and outstanding reads: 32 bits with one read in flight is
+# slower than the default 512-bit port at the same latencies
+"$CLI" hw report --homogeneous 3,3 --no-sim --dma 40,40,32,1 --json >"$T/rep32.json" 2>"$T/err" ||
+  fail "hw report --dma 40,40,32,1: $(cat "$T/err")"
+"$CLI" hw report --homogeneous 3,3 --no-sim --dma 40,40 --json >"$T/rep512.json" 2>"$T/err" ||
+  fail "hw report --dma 40,40: $(cat "$T/err")"
+python3 - "$T/rep32.json" "$T/rep512.json" <<'PY' || fail "hw report: 32-bit port not slower than 512-bit"
+import json, sys
+a, b = (json.load(open(f))["total"]["kernel_cycles"] for f in sys.argv[1:3])
+sys.exit(0 if a > b else 1)
+PY
+for bad in 1,1,48 1,1,512,0 1,1,512,4,9; do
+  "$CLI" hw report --homogeneous 3,3 --no-sim --dma $bad >/dev/null 2>&1; [ $? -eq 2 ] || fail "--dma $bad: exit != 2"
+done
 
 if [ $fails -ne 0 ]; then
   echo "e2e_hw_run: $fails failure(s)"

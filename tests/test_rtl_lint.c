@@ -37,6 +37,12 @@ static void test_lint_clean(void **state) {
     need_verilator();
     assert_int_equal(lint("hn_core", ""), 0);
     assert_int_equal(lint("hn_krnl_top", ""), 0);
+    /* every m_axi width the wrapper supports (the default is 512) */
+    assert_int_equal(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=32 -GRD_OUTSTANDING=1"), 0);
+    assert_int_equal(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=64 -GRD_OUTSTANDING=2"), 0);
+    assert_int_equal(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=128"), 0);
+    assert_int_equal(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=256 -GRD_OUTSTANDING=16"), 0);
+    assert_int_equal(lint("hn_core", "-GW_BANKS=8"), 0); /* the 512-bit kernel's */
     assert_int_equal(lint("hn_core", "-GDM=8 -GDN=8 -GDK=32 -GACC_W=22"), 0);
 }
 
@@ -46,6 +52,10 @@ static void test_illegal_parameters(void **state) {
     assert_true(lint("hn_core", "-GACC_W=40") != 0); /* int32 overflow */
     assert_true(lint("hn_core", "-GBA_MAX=16") != 0);
     assert_true(lint("hn_dpu", "-GDK=0") != 0);
+    assert_true(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=48") != 0);
+    assert_true(lint("hn_krnl_top", "-GC_M_AXI_GMEM_DATA_WIDTH=1024") != 0);
+    assert_true(lint("hn_krnl_top", "-GRD_OUTSTANDING=0") != 0);
+    assert_true(lint("hn_core", "-GW_BANKS=3") != 0);
 }
 
 int main(void) {

@@ -114,20 +114,43 @@ static void test_bad_input(void **state) {
     assert_int_equal(hn_sim_run(s2, &job, acc, &cyc), HN_ERR_TIMEOUT);
     hn_sim_close(s2);
     check_job(&job, "after errors");
+    /* only the verilated kernel builds can be selected */
+    hn_dma_params dp = hn_dma_params_bench();
+    dp.data_w = 128;
+    assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(hn_error_msg(), "128-bit"));
+    dp = hn_dma_params_bench();
+    dp.rd_lat = 0;
+    assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_ERR_RANGE);
+    assert_int_equal(hn_sim_set_axi_stalls(g_sim, 91, 1), HN_ERR_RANGE);
+    hn_kernel_report kr;
+    assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_ERR_INVAL);
+    dp = hn_dma_params_bench();
+    dp.data_w = 48;
+    assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_ERR_INVAL);
     hn_hwjob_free(&job);
 }
 
 /* The Vitis RTL-kernel wrapper: register programming over AXI4-Lite, DMA of
  * the memory image over m_axi, results written back; same answers and the
- * same core cycles as the direct harness. */
+ * same core cycles as the direct harness, and the kernel cycles (load +
+ * run + overlapped store) of hn_cycles_kernel, on both kernel builds (the
+ * default 512-bit port and the 32-bit one, with different read-outstanding
+ * counts) and at memory latencies where the outstanding reads and the
+ * store overlap matter. */
 static void test_axi_kernel(void **state) {
     (void)state;
     const hn_array_params *sp = hn_sim_params(g_sim);
     hn_array_params d = hn_array_params_default();
     if (sp->dm != d.dm || sp->dn != d.dn || sp->dk != d.dk || sp->acc_w != d.acc_w)
         skip(); /* the kernel wrapper is built at the default size only */
+    hn_dma_params builds[2];
+    assert_int_equal(hn_sim_axi_builds(builds), 2);
+    assert_int_equal(builds[1].data_w, 32);
+    static const int lat[3][2] = {{1, 1}, {40, 40}, {7, 3}};
     hn_rng r;
     hn_rng_seed(&r, 5, 17);
+    uint64_t waits = 0;
     for (int t = 0; t < 9; t++) {
         hn_hwjob job;
         if (t < 8) {
@@ -155,29 +178,77 @@ static void test_axi_kernel(void **state) {
         assert_non_null(ref);
         assert_non_null(axi);
         assert_int_equal(hn_hwref_conv(&job, ref), HN_OK);
-        uint64_t cyc = 0;
-        hn_status st = hn_sim_run_axi(g_sim, &job, axi, &cyc);
-        if (st != HN_OK) fail_msg("axi job %d: %s", t, hn_error_msg());
-        assert_memory_equal(axi, ref, n * sizeof *ref);
         hn_cycle_report cr;
         assert_int_equal(hn_cycles_job(&job, hn_sim_params(g_sim), &cr), HN_OK);
-        assert_int_equal(cyc, cr.cycles);
-        /* kernel time (load + run + store) == the DMA model at the bench's
-         * memory latencies */
-        hn_dma_params dp = hn_dma_params_bench();
-        hn_kernel_report kr;
-        assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_OK);
-        assert_int_equal(kr.core, cr.cycles);
-        if (hn_sim_axi_kernel_cycles(g_sim) != kr.cycles)
-            fail_msg("axi job %d: kernel %llu cycles, model %llu (load %llu "
-                     "core %llu store %llu)", t,
-                     (unsigned long long)hn_sim_axi_kernel_cycles(g_sim),
-                     (unsigned long long)kr.cycles, (unsigned long long)kr.load,
-                     (unsigned long long)kr.core, (unsigned long long)kr.store);
+        uint64_t kc[2] = {0, 0};
+        for (int v = 0; v < 6; v++) {
+            hn_dma_params dp = builds[v % 2];
+            dp.rd_lat = lat[v / 2][0];
+            dp.wr_lat = lat[v / 2][1];
+            if (v / 2 == 2 && v % 2) { /* a slow write side on the narrow build */
+                dp.rd_lat = 3;
+                dp.wr_lat = 17;
+            }
+            assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_OK);
+            memset(axi, 0x5a, n * sizeof *axi);
+            uint64_t cyc = 0;
+            hn_status st = hn_sim_run_axi(g_sim, &job, axi, &cyc);
+            if (st != HN_OK) fail_msg("axi job %d (%d bits): %s", t, dp.data_w, hn_error_msg());
+            if (memcmp(axi, ref, n * sizeof *ref))
+                fail_msg("axi job %d (%d bits, latencies %d/%d): results differ "
+                         "from the reference", t, dp.data_w, dp.rd_lat, dp.wr_lat);
+            /* kernel time (load + run + store) == the DMA model; the core
+             * cycles the kernel reports are the array's plus the cycles it
+             * waited for streaming activations */
+            hn_kernel_report kr;
+            assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_OK);
+            if (cyc != kr.core)
+                fail_msg("axi job %d (%d bits, latencies %d/%d): core %llu cycles, "
+                         "model %llu (wait %llu)", t, dp.data_w, dp.rd_lat, dp.wr_lat,
+                         (unsigned long long)cyc, (unsigned long long)kr.core,
+                         (unsigned long long)kr.wait);
+            assert_int_equal(kr.core - kr.wait, cr.cycles);
+            assert_int_equal(kr.load + kr.core + kr.store, kr.cycles);
+            waits += kr.wait;
+            if (hn_sim_axi_kernel_cycles(g_sim) != kr.cycles)
+                fail_msg("axi job %d (%d bits, %d outstanding, latencies %d/%d): "
+                         "kernel %llu cycles, model %llu (load %llu core %llu "
+                         "store %llu)", t, dp.data_w, dp.rd_out, dp.rd_lat, dp.wr_lat,
+                         (unsigned long long)hn_sim_axi_kernel_cycles(g_sim),
+                         (unsigned long long)kr.cycles, (unsigned long long)kr.load,
+                         (unsigned long long)kr.core, (unsigned long long)kr.store);
+            if (v / 2 == 1) kc[v % 2] = kr.cycles;
+        }
+        /* at realistic latencies the wide port is never slower */
+        assert_true(kc[0] <= kc[1]);
+        /* under random back-pressure (ready and valid withheld, AXI rules
+         * kept) the results stay exact and the cycles only grow */
+        for (int v = 0; v < 2; v++) {
+            hn_dma_params dp = builds[v];
+            dp.rd_lat = 7;
+            dp.wr_lat = 3;
+            assert_int_equal(hn_sim_set_axi(g_sim, &dp), HN_OK);
+            assert_int_equal(hn_sim_set_axi_stalls(g_sim, 40, (uint64_t)t), HN_OK);
+            memset(axi, 0x5a, n * sizeof *axi);
+            uint64_t cyc = 0;
+            if (hn_sim_run_axi(g_sim, &job, axi, &cyc) != HN_OK)
+                fail_msg("axi job %d (%d bits, stalls): %s", t, dp.data_w, hn_error_msg());
+            if (memcmp(axi, ref, n * sizeof *ref))
+                fail_msg("axi job %d (%d bits, stalls): results differ from the "
+                         "reference", t, dp.data_w);
+            hn_kernel_report kr;
+            assert_int_equal(hn_cycles_kernel(&job, hn_sim_params(g_sim), &dp, &kr), HN_OK);
+            assert_true(cyc >= cr.cycles);
+            assert_true(hn_sim_axi_kernel_cycles(g_sim) > kr.cycles);
+            assert_int_equal(hn_sim_set_axi_stalls(g_sim, 0, 0), HN_OK);
+        }
+        hn_dma_params bench = hn_dma_params_bench();
+        assert_int_equal(hn_sim_set_axi(g_sim, &bench), HN_OK);
         free(ref);
         free(axi);
         hn_hwjob_free(&job);
     }
+    assert_true(waits > 0); /* some pixel tiles did wait for their activations */
 }
 
 int main(void) {

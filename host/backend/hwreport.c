@@ -45,6 +45,9 @@ hn_status hn_hwreport_kernel(const hn_arch *a, const hn_config *c,
         if (st != HN_OK)
             return hn_fail_ctx(st, "layer %s", hn_arch_layer(a, l)->name);
         rows[l].kernel = kr.cycles;
+        rows[l].kernel_load = kr.load;
+        rows[l].kernel_wait = kr.wait;
+        rows[l].kernel_store = kr.store;
         *total += kr.cycles;
     }
     return HN_OK;

@@ -28,10 +28,11 @@ static const char *k_usage =
     "usage: hetnas hw report [--model resnet20] [--input 3x32x32] [--width M]\n"
     "                        (--config FILE | --homogeneous BW,BA)\n"
     "                        [--input-bits 8] [--samples N] [--seed S]\n"
-    "                        [--array DMxDNxDK] [--acc-w B] [--dma RD,WR]\n"
+    "                        [--array DMxDNxDK] [--acc-w B] [--dma RD,WR[,W[,O]]]\n"
     "                        [--no-sim] [--json]\n"
     "       hetnas hw report --checkpoint CK --experiment EXP.yaml [--config FILE]\n"
-    "                        [--images N] [--split val|test] [--dma RD,WR] [--json]\n"
+    "                        [--images N] [--split val|test] [--dma RD,WR[,W[,O]]]\n"
+    "                        [--json]\n"
     "Per searchable layer: MACs, BOPs, cycles measured on the RTL (Verilator,\n"
     "random weights and activations, checked against the C reference), the\n"
     "cycle model's prediction, ideal cycles and utilization.  With\n"
@@ -40,9 +41,12 @@ static const char *k_usage =
     "total model cycles (the model is exact: tests/test_sim.c).  --array and\n"
     "--acc-w evaluate the model at another array size, with a weight buffer\n"
     "of 2^20 words (the RTL is measured only at the size it was verilated\n"
-    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (DMA load +\n"
-    "run + store) at read/write memory latencies RD, WR cycles (1,1 = the\n"
-    "Verilator memory model; docs/hardware.md \"Kernel time\").\n"
+    "with).  --dma RD,WR adds the kernel cycles of hn_krnl_top (weight load,\n"
+    "then the run with the activation load and the result store overlapped)\n"
+    "at read/write memory latencies RD, WR\n"
+    "cycles (1,1 = the Verilator memory model), with an m_axi port of W bits\n"
+    "(32..512, default the build's 512) and O read bursts outstanding\n"
+    "(default 4); docs/hardware.md \"Kernel time\".\n"
     "--checkpoint: the trained network of a run (its experiment, optionally\n"
     "another --config) runs image by image as the integer network (docs/nn.md)\n"
     "on the RTL: the first N images (default 10) of the split (default val);\n"
@@ -118,7 +122,8 @@ int hn_cmd_hw_report(int argc, char **argv) {
     bool json = false, no_sim = false;
     int samples = 0, seed = 1, input_bits = 8;
     int arr_dm = 0, arr_dn = 0, arr_dk = 0, acc_w = 0;
-    hn_dma_params dma = {0, 0};
+    hn_dma_params dma = hn_dma_params_bench();
+    dma.rd_lat = dma.wr_lat = 0; /* no --dma: no kernel cycles */
     const char *v, *ckpt = NULL, *exp_path = NULL, *split = "val";
     int images = 10;
     for (int i = 1; i < argc; i++) {
@@ -152,11 +157,16 @@ int hn_cmd_hw_report(int argc, char **argv) {
         } else if (!strcmp(o, "--dma")) {
             if (!(v = hn_arg_value(cmd, argc, argv, &i))) return 2;
             char extra;
-            if (sscanf(v, "%d,%d%c", &dma.rd_lat, &dma.wr_lat, &extra) != 2 ||
-                dma.rd_lat < 1 || dma.wr_lat < 1 || dma.rd_lat > 100000 ||
-                dma.wr_lat > 100000) {
-                fprintf(stderr, "hetnas hw report: --dma: '%s' is not RD,WR "
-                        "with latencies >= 1 (e.g. 1,1)\n", v);
+            int n = sscanf(v, "%d,%d,%d,%d%c", &dma.rd_lat, &dma.wr_lat,
+                           &dma.data_w, &dma.rd_out, &extra);
+            const int w = dma.data_w;
+            if (n < 2 || n > 4 || dma.rd_lat < 1 || dma.wr_lat < 1 ||
+                dma.rd_lat > 100000 || dma.wr_lat > 100000 ||
+                (w != 32 && w != 64 && w != 128 && w != 256 && w != 512) ||
+                dma.rd_out < 1 || dma.rd_out > 16) {
+                fprintf(stderr, "hetnas hw report: --dma: '%s' is not "
+                        "RD,WR[,W[,O]] with latencies 1..100000, W in 32, 64, "
+                        "128, 256, 512 and O in 1..16 (e.g. 40,40,512,4)\n", v);
                 return 2;
             }
         } else if (!strcmp(o, "--checkpoint")) {
@@ -422,6 +432,12 @@ int hn_cmd_hw_report(int argc, char **argv) {
             if (kernel) {
                 hn_jw_key(w, "kernel_cycles");
                 hn_jw_uint(w, rows[l].kernel);
+                hn_jw_key(w, "kernel_load");
+                hn_jw_uint(w, rows[l].kernel_load);
+                hn_jw_key(w, "kernel_wait");
+                hn_jw_uint(w, rows[l].kernel_wait);
+                hn_jw_key(w, "kernel_store");
+                hn_jw_uint(w, rows[l].kernel_store);
             }
             hn_jw_obj_end(w);
         }
@@ -446,6 +462,10 @@ int hn_cmd_hw_report(int argc, char **argv) {
             hn_jw_int(w, dma.rd_lat);
             hn_jw_key(w, "dma_wr_lat");
             hn_jw_int(w, dma.wr_lat);
+            hn_jw_key(w, "dma_data_w");
+            hn_jw_int(w, dma.data_w);
+            hn_jw_key(w, "dma_rd_out");
+            hn_jw_int(w, dma.rd_out);
         }
         if (measured) {
             hn_jw_key(w, "sim_wall_s");
@@ -523,10 +543,11 @@ int hn_cmd_hw_report(int argc, char **argv) {
         if (kernel) printf(" %12" PRIu64, kernel_total);
         printf("\n");
         if (kernel)
-            printf("kernel: hn_krnl_top cycles incl. DMA load and store (not "
-                   "overlapped with the run), read latency %d, write latency %d "
-                   "cycles (model, docs/hardware.md \"Kernel time\")\n",
-                   dma.rd_lat, dma.wr_lat);
+            printf("kernel: hn_krnl_top cycles incl. DMA (weights before the run, "
+                   "activations and results overlapped with it), %d-bit m_axi, %d read bursts "
+                   "outstanding, read latency %d, write latency %d cycles (model, "
+                   "docs/hardware.md \"Kernel time\")\n",
+                   dma.data_w, dma.rd_out, dma.rd_lat, dma.wr_lat);
         if (measured && from_ckpt)
             printf("measured on the RTL (Verilator): the trained network on %"
                    PRIu64 " %s images, cycles per image (the schedule does not "

@@ -215,41 +215,136 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
 }
 
 hn_dma_params hn_dma_params_bench(void) {
-    hn_dma_params d = {1, 1};
+    hn_dma_params d = {1, 1, HN_HW_AXI_W, HN_HW_AXI_RD_OUT};
     return d;
 }
 
-/* One load section of `beats` 32-bit beats in bursts of <= 16, one burst
- * outstanding: each burst costs its beats + the address handshake + rd_lat;
- * one cycle switches to the next section. */
-static uint64_t load_section(uint64_t beats, const hn_dma_params *d) {
-    uint64_t bursts = (beats + 15) / 16;
-    return beats + bursts * (uint64_t)(d->rd_lat + 1) + 1;
-}
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
-                              const hn_array_params *p,
-                              const hn_dma_params *d, int npt,
-                              hn_kernel_report *out) {
+/* The kernel's timeline, in clock edges from the one that accepts ap_start
+ * (edge 0), as rtl/hn_krnl_top.sv produces it against the memory of
+ * hn_dma_params (the Verilator bench's slave: addresses accepted at once,
+ * in-order data).
+ *
+ * Load: burst k (over the three sections back to back, up to maxb beats,
+ * never across sections) is requested at edge q_k = max(q_{k-1} + 1,
+ * c_{k-rd_out} + 1) (q_0 = 1; c_j = edge of burst j's last beat), its
+ * address accepted at q_k + 1, its first beat ready at q_k + 1 + rd_lat.
+ * Beat j is taken at max(ready, a_{j-1} + g_{j-1}), where g is the number
+ * of buffer words the beat carries (the descriptor and activation buffers
+ * take one per cycle, the beat's first word at its edge; g = 1 for
+ * weights, whose W_BANKS banks take the whole beat, and for a buffer word
+ * spanning several beats, written with its last beat).
+ *
+ * Run: the core starts (edge s) one edge after the last descriptor write;
+ * the activations keep streaming.  Tile i (pixel tile lp, row tile m)
+ * issues its first word at f_i = max(e_{i-1} + 1, R_lp + 1) when m = 0
+ * (R_lp = edge of the write that completes pixel tile lp's activations;
+ * f_0 = max(s + 2, R_0 + 1)), else e_{i-1} + 1, and its last at e_i =
+ * max(f_i + T - 1, e_{i-1} + Nd) (the drain's gap); the pipeline captures
+ * it at e_i + 4 and the drain writes row pair r at capture + r + 1; the
+ * core's done pulse is Nd + 1 after the last capture.  Without waits this
+ * is hn_cycles_run.
+ *
+ * Store: filter f's word of pixel tile lp is written with the row pair of
+ * its last row r_f (tile lp*mt + r_f/dm, pair (r_f % dm)/2).  The word's
+ * first beat leaves 2 edges after its write (read the result RAM, present
+ * it) or right after the previous word's last beat, its rb = Dn*32/data_w
+ * beats back to back; write addresses are requested up front and never
+ * hold the data back.  The last response comes wr_lat after the last
+ * beat; the kernel finishes 2 edges after both it and the core's done
+ * pulse.
+ *
+ * rdy: scratch of npt entries. */
+static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
+                           const hn_array_params *p, const hn_dma_params *d,
+                           int npt, uint64_t *rdy, hn_kernel_report *out) {
     const uint64_t meta_w = (uint64_t)p->filt_w + 3;
-    const uint64_t w_wpw = ((uint64_t)p->dm * p->dk + 31) / 32;
-    const uint64_t m_wpw = ((uint64_t)p->dm * meta_w + 31) / 32;
-    const uint64_t a_wpw = ((uint64_t)p->dn * p->dk + 31) / 32;
-    const uint64_t n_w = (uint64_t)plan->mt * plan->kw, n_m = (uint64_t)plan->mt;
-    const uint64_t n_a = (uint64_t)npt * plan->a_words;
-    uint64_t load = load_section(n_w * w_wpw, d) + load_section(n_m * m_wpw, d) +
-                    load_section(n_a * a_wpw, d);
-    uint64_t core = hn_cycles_run(plan, p, npt);
-    /* per result word: read the result RAM (2), address handshake (1), Dn
-     * beats, the response after wr_lat */
-    uint64_t store = (uint64_t)npt * plan->c_out *
-                     ((uint64_t)p->dn + 3 + (uint64_t)d->wr_lat);
-    /* accept, the start cycle of the core, the done-to-store cycle, done */
-    uint64_t total = load + core + store + 3;
+    const uint64_t wpw[3] = {((uint64_t)p->dm * p->dk + 31) / 32,
+                             ((uint64_t)p->dm * meta_w + 31) / 32,
+                             ((uint64_t)p->dn * p->dk + 31) / 32};
+    const uint64_t a_words = (uint64_t)plan->a_words;
+    const uint64_t nw[3] = {(uint64_t)plan->mt * plan->kw, (uint64_t)plan->mt,
+                            (uint64_t)npt * a_words};
+    const uint64_t bw = (uint64_t)d->data_w / 32, bytes = (uint64_t)d->data_w / 8;
+    const uint64_t maxb = 4096 / bytes > 256 ? 256 : 4096 / bytes;
+    /* ---- load ---- */
+    uint64_t ring[16] = {0}; /* last-beat edges of the last rd_out bursts */
+    uint64_t q = 0, next_acc = 1, last_wr = 0, k = 0, desc_done = 0;
+    for (int s = 0; s < 3; s++) {
+        const uint64_t gpb = wpw[s] <= bw ? bw / wpw[s] : 1;
+        const uint64_t bpw = wpw[s] > bw ? wpw[s] / bw : 1;
+        const uint64_t beats = (nw[s] * wpw[s] + bw - 1) / bw;
+        for (uint64_t b0 = 0; b0 < beats; b0 += maxb, k++) {
+            const uint64_t len = beats - b0 < maxb ? beats - b0 : maxb;
+            q = max_u64(q + 1, k >= (uint64_t)d->rd_out
+                                   ? ring[k % (uint64_t)d->rd_out] + 1 : 0);
+            uint64_t acc = 0;
+            for (uint64_t j = 0; j < len; j++) {
+                const uint64_t b = b0 + j;
+                acc = max_u64(j == 0 ? q + 1 + (uint64_t)d->rd_lat : 0, next_acc);
+                /* weights: the beat's words go to gpb banks at once */
+                uint64_t g = 1;
+                if (gpb > 1 && s != 0) g = nw[s] - b * gpb < gpb ? nw[s] - b * gpb : gpb;
+                next_acc = acc + g;
+                last_wr = acc + g - 1;
+                if (s != 2) continue;
+                /* buffer words completed by this beat and their edges */
+                for (uint64_t u = 0; u < (bpw > 1 ? 1 : g); u++) {
+                    if (bpw > 1 && b % bpw != bpw - 1) break;
+                    const uint64_t word = bpw > 1 ? b / bpw : b * gpb + u;
+                    if ((word + 1) % a_words == 0) rdy[(word + 1) / a_words - 1] = acc + u;
+                }
+            }
+            ring[k % (uint64_t)d->rd_out] = acc;
+        }
+        if (s == 1) desc_done = last_wr;
+    }
+    /* ---- run: tiles wait for their pixel tile's activations ---- */
+    const uint64_t run_edge = desc_done + 1; /* S_RUN entered */
+    const uint64_t nd = ((uint64_t)p->dm + 1) / 2;
+    const uint64_t t = (uint64_t)plan->tile_words;
+    const uint64_t mt = (uint64_t)plan->mt;
+    const uint64_t tiles = mt * (uint64_t)npt;
+    /* ---- store, overlapped with the run: the tiles' end edges are
+     * produced in order as the filters' words need them ---- */
+    const uint64_t rb = (uint64_t)p->dn * 32 / (uint64_t)d->data_w;
+    uint64_t e = 0, done_tiles = 0; /* end edge of tile done_tiles-1 */
+    uint64_t prev = 0;              /* edge of the previous word's last beat */
+    for (int lp = 0; lp < npt; lp++) {
+        uint64_t row = 0;
+        for (int g = 0; g < job->n_out_groups; g++)
+            for (int n = 0; n < job->out_groups[g].n; n++) {
+                row += job->out_groups[g].bits == 1 ? 2 : (uint64_t)job->out_groups[g].bits;
+                const uint64_t last = row - 1;
+                const uint64_t tile = (uint64_t)lp * mt + last / (uint64_t)p->dm;
+                for (; done_tiles <= tile; done_tiles++) {
+                    const uint64_t i = done_tiles, m = i % mt;
+                    uint64_t f = i == 0 ? run_edge + 2 : e + 1;
+                    if (m == 0) f = max_u64(f, rdy[i / mt] + 1);
+                    e = i == 0 ? f + t - 1 : max_u64(f + t - 1, e + nd);
+                }
+                const uint64_t wr = e + 4 + (last % (uint64_t)p->dm) / 2 + 1;
+                const uint64_t first = max_u64(wr + 2, prev + 1);
+                prev = first + rb - 1;
+            }
+    }
+    for (; done_tiles < tiles; done_tiles++) { /* tiles without a last row */
+        const uint64_t i = done_tiles, m = i % mt;
+        uint64_t f = i == 0 ? run_edge + 2 : e + 1;
+        if (m == 0) f = max_u64(f, rdy[i / mt] + 1);
+        e = i == 0 ? f + t - 1 : max_u64(f + t - 1, e + nd);
+    }
+    const uint64_t done = e + 4 + nd + 1; /* the core's done pulse */
+    const uint64_t core = done - run_edge;
+    const uint64_t resp = prev + (uint64_t)d->wr_lat;
+    const uint64_t total = max_u64(done + 1, resp + 1) + 2;
     if (out) {
-        out->load += load;
+        const uint64_t nominal = hn_cycles_run(plan, p, npt);
+        out->load += run_edge;
         out->core += core;
-        out->store += store;
+        out->wait += core - nominal;
+        out->store += total - run_edge - core;
         out->cycles += total;
     }
     return total;
@@ -262,12 +357,32 @@ hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
     if (d->rd_lat < 1 || d->wr_lat < 1)
         return hn_fail(HN_ERR_INVAL, "dma: rd_lat %d / wr_lat %d must be >= 1",
                        d->rd_lat, d->wr_lat);
+    if (d->data_w != 32 && d->data_w != 64 && d->data_w != 128 &&
+        d->data_w != 256 && d->data_w != 512)
+        return hn_fail(HN_ERR_INVAL, "dma: data width %d: the m_axi port is "
+                       "32, 64, 128, 256 or 512 bits", d->data_w);
+    if (d->rd_out < 1 || d->rd_out > 16)
+        return hn_fail(HN_ERR_INVAL, "dma: %d read bursts outstanding: 1..16",
+                       d->rd_out);
+    const int wpw[3] = {(p->dm * p->dk + 31) / 32, (p->dm * (p->filt_w + 3) + 31) / 32,
+                        (p->dn * p->dk + 31) / 32};
+    for (int s = 0; s < 3; s++)
+        if (wpw[s] & (wpw[s] - 1))
+            return hn_fail(HN_ERR_UNSUPPORTED, "dma: a buffer word of %d 32-bit "
+                           "words (array %dx%dx%d): the kernel takes powers of two",
+                           wpw[s], p->dm, p->dn, p->dk);
+    if ((p->dn * 32) % d->data_w)
+        return hn_fail(HN_ERR_UNSUPPORTED, "dma: a result word of Dn = %d int32 "
+                       "is not whole %d-bit beats", p->dn, d->data_w);
     HN_TRY(hn_array_plan_job(job, p, &plan));
+    uint64_t *rdy = malloc(sizeof *rdy * (size_t)plan.pt_per_run);
+    if (!rdy) return hn_fail(HN_ERR_NOMEM, "dma: out of memory");
     for (int r = 0; r < plan.runs; r++) {
         int npt = plan.pt - r * plan.pt_per_run;
         if (npt > plan.pt_per_run) npt = plan.pt_per_run;
-        hn_cycles_kernel_run(&plan, p, d, npt, out);
+        kernel_run(job, &plan, p, d, npt, rdy, out);
     }
+    free(rdy);
     return HN_OK;
 }
 

@@ -96,35 +96,46 @@ hn_status hn_cycles_job(const hn_hwjob *job, const hn_array_params *p,
 /* ---- kernel time: hn_krnl_top's DMA around the core (docs/hardware.md,
  * "Kernel time") ----
  * The wrapper loads the weight, descriptor and activation sections over a
- * 32-bit m_axi port, one read burst (<= 16 beats) outstanding at a time,
- * runs the core, and stores every result word {pt, filter} (Dn int32) as
- * one Dn-beat write burst, waiting for its response.  The memory is
+ * data_w-bit m_axi port in bursts of up to min(256, 4096/(data_w/8)) beats,
+ * rd_out bursts outstanding, the weight buffer taking a beat's words per
+ * cycle (banked), the other buffers one word per cycle.  The
+ * core starts once the weights and descriptors are in; the activations
+ * stream in during the run, a pixel tile waiting for its own.  Each result
+ * word {pt, filter} (Dn int32) streams out as soon as the core has written
+ * it; the kernel is done when the core is and the last write is answered.  The memory is
  * described by two latencies; with them the count is exact for the RTL
- * (tests/test_sim.c checks it against the Verilator memory model, which
- * answers with rd_lat = wr_lat = 1). */
+ * (tests/test_sim.c checks it against the Verilator memory model at
+ * several latencies and both built widths). */
 typedef struct hn_dma_params {
     int rd_lat; /* cycles from the read-address handshake to the first beat (>= 1) */
     int wr_lat; /* cycles from the last write beat to the write response (>= 1) */
+    int data_w; /* m_axi data bits: 32, 64, 128, 256 or 512 */
+    int rd_out; /* read bursts outstanding (1..16) */
 } hn_dma_params;
 
-/* The latencies of the Verilator memory model (sim/hn_sim.cpp): 1 and 1. */
+/* The default kernel build (HN_HW_AXI_W, HN_HW_AXI_RD_OUT) at the
+ * Verilator memory model's default latencies, 1 and 1. */
 hn_dma_params hn_dma_params_bench(void);
 
 typedef struct hn_kernel_report {
-    uint64_t load;   /* cycles of the three load sections, all calls */
-    uint64_t core;   /* core cycles (hn_cycles_run), all calls */
-    uint64_t store;  /* cycles of the result stores, all calls */
-    uint64_t cycles; /* kernel cycles (ap_start accepted to done), summed
-                        over the calls (one call per buffer run) */
+    uint64_t load;   /* cycles from ap_start accepted to the core's start
+                        (weights and descriptors loaded), all calls */
+    uint64_t core;   /* core cycles (what register 0x70 reports), all calls:
+                        hn_cycles_run + wait */
+    uint64_t wait;   /* of core: cycles the controller waited for a pixel
+                        tile's activations */
+    uint64_t store;  /* cycles after the core is done until the kernel is:
+                        the store's tail that the run did not hide, all calls */
+    uint64_t cycles; /* kernel cycles (ap_start accepted to done) =
+                        load + core + store, summed over the calls (one call
+                        per buffer run) */
 } hn_kernel_report;
 
-/* Kernel cycles of one call (one buffer run of npt pixel tiles), what
- * hn_krnl_top reports in HN_REG_KCYCLES; the parts go to *out if not NULL. */
-uint64_t hn_cycles_kernel_run(const hn_array_plan *plan,
-                              const hn_array_params *p,
-                              const hn_dma_params *d, int npt,
-                              hn_kernel_report *out);
-/* All calls of a job. */
+/* Kernel cycles of all calls of a job (one call per buffer run), what
+ * hn_krnl_top reports in HN_REG_KCYCLES, with its parts.  HN_ERR_INVAL for latencies < 1, a width other than
+ * 32..512 (powers of two) or rd_out outside 1..16; HN_ERR_UNSUPPORTED for
+ * an array whose buffer words are not a power of two of 32-bit words or
+ * whose result word (Dn int32) is narrower than a beat. */
 hn_status hn_cycles_kernel(const hn_hwjob *job, const hn_array_params *p,
                            const hn_dma_params *d, hn_kernel_report *out);
 

@@ -21,6 +21,11 @@
 #define HN_HW_W_AW 13      /* weight/descriptor buffer address bits */
 #define HN_HW_A_AW 14      /* activation buffer address bits */
 
+/* ---- hn_krnl_top's m_axi port (docs/hardware.md, "Kernel time") ---- */
+#define HN_HW_AXI_W 512       /* data bits: 32, 64, 128, 256 or 512 (U250 DDR / U280 HBM port: 512) */
+#define HN_HW_AXI_RD_OUT 4    /* read bursts outstanding */
+#define HN_HW_AXI_ALIGN 4096  /* section/result pointer alignment (bytes): no burst crosses 4 KiB */
+
 /* ---- hn_krnl_top register map (byte offsets of 32-bit registers) ---- */
 #define HN_REG_CTRL 0x00   /* bit0 ap_start, bit1 ap_done, bit2 ap_idle, bit3 ap_ready */
 #define HN_REG_GIE 0x04    /* bit0 global interrupt enable */

@@ -26,6 +26,9 @@ typedef struct hn_hwreport_layer {
     double ideal, util; /* ideal cycles, utilization = ideal / model */
     uint64_t kernel;    /* kernel cycles incl. DMA (hn_hwreport_kernel), 0 if
                            not computed */
+    uint64_t kernel_load, kernel_wait, kernel_store; /* its load before the
+                           run, the run's waits for activations and the
+                           store's tail after the run (hn_kernel_report) */
 } hn_hwreport_layer;
 
 /* Model cycles of every searchable layer of configuration c (rows may be

@@ -46,14 +46,34 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                      uint64_t *cycles);
 
 /* The same job through the Vitis RTL-kernel wrapper rtl/hn_krnl_top.sv:
- * the memory image goes to a C++ model of device memory, the registers are
- * programmed over AXI4-Lite, the kernel DMAs the image in over m_axi, runs
- * and writes the results back; one kernel call per buffer run.  *cycles =
- * the core cycles the kernel reports (register 0x70), summed over runs.
- * The kernel is built at the default array size only: HN_ERR_UNSUPPORTED
- * if hn_sim_params() differs. */
+ * the memory image goes to a C++ model of device memory (sections at
+ * HN_HW_AXI_ALIGN-aligned addresses), the registers are programmed over
+ * AXI4-Lite, the kernel DMAs the image in over m_axi, runs and writes the
+ * results back; one kernel call per buffer run.  *cycles = the core cycles
+ * the kernel reports (register 0x70), summed over runs: hn_cycles_job's
+ * plus the cycles the controller waited for streaming activations
+ * (hn_kernel_report.wait).  The memory model
+ * answers with the latencies of hn_sim_set_axi (default
+ * hn_dma_params_bench()).  The kernel is built at the default array size
+ * only: HN_ERR_UNSUPPORTED if hn_sim_params() differs. */
 hn_status hn_sim_run_axi(hn_sim *s, const hn_hwjob *job, int32_t *acc,
                          uint64_t *cycles);
+
+/* The kernel builds verilated into hn_sim: out[0] the default m_axi width
+ * (HN_HW_AXI_W), out[1] 32 bits, each with its read-outstanding count
+ * (latencies 1, 1); returns 2. */
+int hn_sim_axi_builds(hn_dma_params out[2]);
+/* Selects the build (data_w, rd_out: one of hn_sim_axi_builds) and the
+ * memory model's latencies (rd_lat, wr_lat in 1..100000) of later
+ * hn_sim_run_axi calls. */
+hn_status hn_sim_set_axi(hn_sim *s, const hn_dma_params *d);
+hn_dma_params hn_sim_axi(const hn_sim *s);
+/* Back-pressure of the memory model (0 = none, the default): every
+ * arready, awready, wready, and every rvalid/bvalid not yet shown, is
+ * withheld in a cycle with probability percent % (0..90, a seeded
+ * xorshift).  The results must not change; the cycles then exceed
+ * hn_cycles_kernel's, which assumes no back-pressure. */
+hn_status hn_sim_set_axi_stalls(hn_sim *s, unsigned percent, uint64_t seed);
 
 /* Kernel cycles (HN_REG_KCYCLES: load + run + store) of the last
  * hn_sim_run_axi, summed over its kernel calls; 0 before the first. */
