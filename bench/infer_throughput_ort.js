@@ -29,9 +29,11 @@ function args(argv) {
     if (!k || i + 1 >= argv.length) throw new Error(`bad argument '${argv[i]}'`);
     const v = argv[++i];
     a[k] = typeof a[k] === 'number' ? Number(v) : v;
-    if (typeof a[k] === 'number' && !(a[k] > 0)) throw new Error(`${argv[i - 1]}: '${v}'`);
+    const min = ['threads', 'batch', 'rounds'].includes(k) ? 1 : 0;
+    if (typeof a[k] === 'number' && !(a[k] >= min)) throw new Error(`${argv[i - 1]}: '${v}'`);
   }
   if (!a.model) throw new Error('--model is required');
+  if (a.modules) a.modules = path.resolve(a.modules);
   return a;
 }
 
