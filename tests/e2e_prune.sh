@@ -140,6 +140,7 @@ expect_fail c5-one-point search.interp_points --set search.algorithm=c5 --set "s
 expect_fail multinomial search.distribution --set search.distribution=multinomial
 expect_fail bops search.metric --set search.metric=bops
 expect_fail integer-eval search.eval_backend --set search.eval_backend=ref
+expect_fail too-many-found search.final_samples --set search.final_samples=60
 expect_fail cycles-backend search.cost_backend --set search.cost_backend=verilator
 expect_fail c4-no-epochs search.sample_epochs --set search.algorithm=c4 --set search.sample_epochs=0
 expect_fail interp-sigma search.interp_sigma --set search.algorithm=c5 --set search.interp_sigma=cubic

@@ -124,6 +124,7 @@ else
 fi
 
 expect_fail eval-backend-unknown search.eval_backend --set search.eval_backend=fpga9
+expect_fail too-many-found search.final_samples --set search.final_samples=61
 
 # The found configurations evaluated as integer networks (search.eval_backend):
 # the float columns equal a float-evaluated run's accuracies (same seed, same

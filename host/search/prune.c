@@ -194,6 +194,14 @@ static hn_status parse_names(const hn_experiment *e, names *p) {
         return hn_fail(HN_ERR_SCHEMA, "%s: search.final_epochs: %s has no shared "
                        "weights: the found configurations train from scratch, "
                        "at least 1 epoch", src, alg);
+    {   /* checked here, not at the end of a long run */
+        double w[HN_EXP_MAX_SLIM];
+        int H = e->search.final_homogeneous ? homo_widths(e, w) : 0;
+        if (1 + e->search.final_samples + H > HN_SEARCH_MAX_FOUND)
+            return hn_fail(HN_ERR_RANGE, "%s: search.final_samples: at most %d "
+                           "configurations are evaluated at the end", src,
+                           HN_SEARCH_MAX_FOUND);
+    }
     if (p->alg == 5) {
         double w[MAX_PTS], ce[MAX_PTS];
         int n = 0;
@@ -1011,9 +1019,7 @@ static hn_status finish(prune *q, hn_search_result *r) {
     const hn_experiment *e = q->e;
     int K = e->search.final_samples;
     int H = e->search.final_homogeneous ? q->n_homo : 0, n = 1 + K + H;
-    if (n > HN_SEARCH_MAX_FOUND)
-        return hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
-                       "configurations are evaluated at the end", HN_SEARCH_MAX_FOUND);
+    HN_ASSERT(n <= HN_SEARCH_MAX_FOUND); /* parse_names checked it */
     hn_csv *csv = NULL;
     int done = 0;
     hn_status st = HN_OK;

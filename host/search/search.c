@@ -119,6 +119,12 @@ static hn_status parse_names(const hn_experiment *e, parsed *p) {
     if (e->search.t_omega == 0 && e->init[0] == 0)
         return hn_fail(HN_ERR_SCHEMA, "%s: search.t_omega: 0 trains no weights, "
                        "which needs trained ones from `init`", src);
+    /* checked here, not at the end of a long run */
+    if (1 + e->search.final_samples +
+        (e->search.final_homogeneous ? e->search.n_ops : 0) > HN_SEARCH_MAX_FOUND)
+        return hn_fail(HN_ERR_RANGE, "%s: search.final_samples: at most %d "
+                       "configurations are evaluated at the end", src,
+                       HN_SEARCH_MAX_FOUND);
     return HN_OK;
 }
 
@@ -634,10 +640,7 @@ static hn_status finish(search *q, int progress, hn_search_result *r) {
      * equal training */
     int K = e->search.final_samples;
     int H = e->search.final_homogeneous ? q->n_ops : 0;
-    if (1 + K + H > HN_SEARCH_MAX_FOUND)
-        st = hn_fail(HN_ERR_RANGE, "search.final_samples: at most %d "
-                     "configurations are evaluated at the end",
-                     HN_SEARCH_MAX_FOUND);
+    HN_ASSERT(1 + K + H <= HN_SEARCH_MAX_FOUND); /* parse_names checked it */
     for (int i = 0; i < 1 + K + H && st == HN_OK; i++) {
         hn_config *c = NULL;
         hn_search_found *f = &r->found[r->n_found];
