@@ -16,6 +16,7 @@ set -u
 HN=${1:-build/hetnas}
 TH=${2:-2}
 LOG=runs/accuracy.log
+. "$(dirname "$0")/lib.sh"
 mkdir -p runs
 run() { # config seed out [extra --set]...
     local cfg=$1 seed=$2 out=$3; shift 3
@@ -26,9 +27,6 @@ run() { # config seed out [extra --set]...
     "$HN" train "$cfg" --set seed="$seed" --set train.threads="$TH" "$@" \
         --out "$out" "${res[@]}" --no-progress >>"$LOG" 2>&1
     echo "$(date -u +%FT%TZ) end rc=$? $out" >>"$LOG"
-}
-fp32() { # seed -> run dir
-    if [ "$1" = 1 ]; then echo runs/fmnist_resnet20_fp32; else echo runs/fmnist_resnet20_fp32_s$1; fi
 }
 finetune() { # seed config...
     local seed=$1 c; shift

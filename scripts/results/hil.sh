@@ -12,11 +12,12 @@ shift || true
 SEEDS=${*:-1 2}
 OUT=runs/hil
 LOG=$OUT/hil.log
+. "$(dirname "$0")/lib.sh"
 mkdir -p "$OUT"
 run() { # metric seed
     local m=$1 s=$2 d=$OUT/${1}_s$2 extra=()
     [ "$m" = cycles ] && extra=(--set search.metric=cycles --set search.cost_backend=verilator)
-    if ! grep -qs '"status": *"finished"' "$d/manifest.json"; then
+    if ! finished "$d"; then
         local res=()
         [ -d "$d" ] && res=(--resume)
         echo "$(date -u +%FT%TZ) start $m seed=$s -> $d" >>"$LOG"

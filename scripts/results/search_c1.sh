@@ -14,7 +14,7 @@ TH=${2:-2}
 S=runs/search_c1_ops4
 LOG=runs/search_c1.log
 mkdir -p runs
-finished() { grep -qs '"status": *"finished"' "$1/manifest.json"; }
+. "$(dirname "$0")/lib.sh"
 if ! finished "$S"; then
     res=()
     [ -d "$S" ] && res=(--resume)
@@ -24,7 +24,6 @@ if ! finished "$S"; then
     echo "$(date -u +%FT%TZ) end rc=$? $S" >>"$LOG"
 fi
 finished "$S" || { echo "search_c1.sh: the search did not finish (see $LOG)" >&2; exit 1; }
-fp32() { if [ "$1" = 1 ]; then echo runs/fmnist_resnet20_fp32; else echo runs/fmnist_resnet20_fp32_s$1; fi; }
 for seed in 1 2 3; do
     out=${S}_expected_s$seed
     [ -f "$out/results.json" ] && continue

@@ -69,7 +69,7 @@ def main():
     print("| configuration | BOPs / BOPs(3,3) | test top-1 per seed (1, 2, 3) | mean +- std | 0.6827 CI |")
     print("|---|---:|---|---|---|")
     t33 = cost["homo_w3a3"]
-    rows = [(hn, cost[hn], v) for hn, v in line.items()] + [("expected (found)", cost["expected"], e)]
+    rows = [(hname, cost[hname], v) for hname, v in line.items()] + [("expected (found)", cost["expected"], e)]
     for name, c, v in sorted(rows, key=lambda r: r[1]):
         vv = [x for x in v if x is not None]
         per = ", ".join("-" if x is None else f"{x:.2f}" for x in v)
