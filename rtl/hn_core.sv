@@ -37,6 +37,7 @@ module hn_core import hn_params_pkg::*; #(
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,
   input  logic                     cfg_packed_i,  // packed-step schedule (hn_ctrl)
   input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,
+  input  logic                     cfg_pm1_i,     // +-1 filters (hn_drain)
   // pixel tiles whose activations are in u_amem (hn_ctrl): all ones when
   // the buffer is filled before start_i; a DMA filling it during the run
   // counts the finished tiles (tile lp = words lp*a_words .. +a_words-1)
@@ -96,6 +97,7 @@ module hn_core import hn_params_pkg::*; #(
     .cfg_nc_i    (cfg_nc_i),
     .cfg_packed_i(cfg_packed_i),
     .cfg_split_i (cfg_split_i),
+    .cfg_pm1_i   (cfg_pm1_i),
     .act_tiles_i (act_tiles_i),
     .busy_o      (ctrl_busy),
     .tok_valid_o (tok0_valid),
@@ -239,6 +241,7 @@ module hn_core import hn_params_pkg::*; #(
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .capture_i   (capture),
+    .pm1_i       (cfg_pm1_i),
     .acc_i       (acc),
     .meta_i      (meta3),
     .pt_i        (pt3),

@@ -11,9 +11,10 @@
 // is spent on bits a channel group does not have, and no row on bits a
 // filter does not have (rows are (filter, weight plane) pairs).
 //
-// A tile's last word may only issue ND = ceil(DM/2) cycles after the
-// previous tile's last word: hn_drain retires two rows per cycle, ND cycles
-// per tile.  So a tile costs max(T, ND) cycles with T = sum_s nc[s].
+// A tile's last word may only issue ND cycles after the previous tile's
+// last word: hn_drain retires two rows per cycle, ND = ceil(DM/2) cycles
+// per tile, or one row per cycle in a job with +-1 filters (cfg_pm1_i,
+// ND = DM).  So a tile costs max(T, ND) cycles with T = sum_s nc[s].
 //
 // Memory image addressing (see docs/hardware.md):
 //   weights:     waddr = mt*kw + c
@@ -46,6 +47,7 @@ module hn_ctrl #(
   input  logic [BA_MAX*KW_W-1:0]   cfg_nc_i,  // nc[s] at [s*KW_W +: KW_W], 1..kw
   input  logic                     cfg_packed_i,  // packed-step mode
   input  logic [BA_MAX*SPL_W-1:0]  cfg_split_i,   // split[s] at [s*SPL_W +: SPL_W]
+  input  logic                     cfg_pm1_i,     // +-1 filters: one-row drain
   // pixel tiles whose activation words are in the buffer: the first word
   // of pixel tile pt waits until act_tiles_i > pt (a DMA filling the
   // buffer during the run; all ones when it is filled before the start)
@@ -62,7 +64,7 @@ module hn_ctrl #(
   output logic [W_AW-1:0]          maddr_o
 );
   localparam int unsigned S_W   = $clog2(BA_MAX) + 1;
-  localparam int unsigned ND    = (DM + 1) / 2;  // drain cycles per tile
+  localparam int unsigned ND2   = (DM + 1) / 2;  // drain cycles per tile (pairs)
   localparam int unsigned GAP_W = $clog2(DM) + 1;
 
   logic              busy_q;
@@ -164,7 +166,7 @@ module hn_ctrl #(
           c_q      <= '0;
           s_q      <= '0;
           w_step_q <= '0;
-          gap_q    <= GAP_W'(ND - 1);
+          gap_q    <= cfg_pm1_i ? GAP_W'(DM - 1) : GAP_W'(ND2 - 1);
           if (!end_row) begin
             mt_q     <= mt_q + 1'b1;
             w_base_q <= w_base_q + W_AW'(cfg_kw_i);

@@ -118,6 +118,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
   logic [31:0] n_w_q, n_m_q, n_a_q, c_out_q, mt_q, pt_q, ba_q, kw_q;
   logic [31:0] nc_q [BA_MAX];
   logic        packed_q;
+  logic        pm1_q;         // HN_REG_PACKED bit 1: +-1 filters
   logic [31:0] split_q;
   logic [31:0] cycles_q;
   logic [31:0] kcycles_q;         // kernel cycles: start accepted .. S_DONE
@@ -148,6 +149,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
       {n_w_q, n_m_q, n_a_q, c_out_q, mt_q, pt_q, ba_q, kw_q} <= '0;
       for (int s = 0; s < BA_MAX; s++) nc_q[s] <= '0;
       packed_q <= 1'b0;
+      pm1_q    <= 1'b0;
       split_q  <= '0;
     end else begin
       if (s_axi_control_awvalid && s_axi_control_awready) begin
@@ -186,7 +188,10 @@ module hn_krnl_top import hn_params_pkg::*; #(
           HN_REG_PT: pt_q    <= wdata_q;
           HN_REG_BA: ba_q    <= wdata_q;
           HN_REG_KW: kw_q    <= wdata_q;
-          HN_REG_PACKED: packed_q <= wdata_q[0];
+          HN_REG_PACKED: begin
+            packed_q <= wdata_q[0];
+            pm1_q    <= wdata_q[1];
+          end
           HN_REG_SPLIT: split_q <= wdata_q;
           default: begin
             for (int s = 0; s < BA_MAX; s++)
@@ -232,7 +237,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
           HN_REG_CYCLES: s_axi_control_rdata <= cycles_q;
           HN_REG_STATUS: s_axi_control_rdata <= {31'd0, resp_err_q};
           HN_REG_KCYCLES: s_axi_control_rdata <= kcycles_q;
-          HN_REG_PACKED: s_axi_control_rdata <= {31'd0, packed_q};
+          HN_REG_PACKED: s_axi_control_rdata <= {30'd0, pm1_q, packed_q};
           HN_REG_SPLIT: s_axi_control_rdata <= split_q;
           default: begin
             s_axi_control_rdata <= '0;
@@ -625,6 +630,7 @@ module hn_krnl_top import hn_params_pkg::*; #(
     .cfg_nc_i    (nc_flat),
     .cfg_packed_i(packed_q),
     .cfg_split_i (split_q[BA_MAX*SPL_W-1:0]),
+    .cfg_pm1_i   (pm1_q),
     .act_tiles_i (act_tiles_q),
     .start_i     (core_start),
     .busy_o      (core_busy),

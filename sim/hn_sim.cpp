@@ -244,6 +244,7 @@ hn_status hn_sim_run(hn_sim *s, const hn_hwjob *job, int32_t *acc,
         s->top->cfg_kw_i = pl.kw;
         put(s->top->cfg_nc_i, ncw.w);
         s->top->cfg_packed_i = pl.packed;
+        s->top->cfg_pm1_i = pl.pm1;
         put(s->top->cfg_split_i, splw.w);
         uint64_t model = hn_cycles_run(&pl, &p, npt);
         uint64_t cap = s->cycle_cap ? s->cycle_cap : 4 * model + 10000;
@@ -513,7 +514,8 @@ hn_status run_axi(hn_sim *s, Model *k, const hn_hwjob *job, int32_t *acc,
         bench.reg_write(HN_REG_KW, static_cast<uint32_t>(pl.kw));
         for (int st = 0; st < 8; st++)
             bench.reg_write(HN_REG_NC + 4 * st, st < pl.ba ? static_cast<uint32_t>(pl.nc[st]) : 0u);
-        bench.reg_write(HN_REG_PACKED, static_cast<uint32_t>(pl.packed));
+        bench.reg_write(HN_REG_PACKED, static_cast<uint32_t>(pl.packed) |
+                                           static_cast<uint32_t>(pl.pm1) << 1);
         uint32_t split = 0;
         for (int st = 0; pl.packed && st < pl.ba; st++)
             split |= static_cast<uint32_t>(pl.split[st]) << (4 * st);

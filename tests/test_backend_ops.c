@@ -133,15 +133,24 @@ static void test_random_jobs(void **st) {
     (void)st;
     hn_rng r;
     hn_rng_seed(&r, 20261127, 4);
+    int pm1 = 0, mixed = 0;
     for (int t = 0; t < 60; t++) {
         hn_hwjob job;
-        /* any job may have binary +-1 filter groups */
+        /* any job may have binary +-1 filter groups (on the RTL: the
+         * shared all-ones row and the one-row drain) */
         assert_int_equal(hn_hwjob_random(&r, 1, 8, 8, &job), HN_OK);
+        int has1 = 0;
+        for (int g = 0; g < job.n_out_groups; g++) has1 |= job.out_groups[g].bits == 1;
+        pm1 += has1;
+        mixed += has1 && job.n_out_groups > 1;
         char what[64];
         snprintf(what, sizeof what, "random job %d", t);
         check_job(&job, what);
         hn_hwjob_free(&job);
     }
+    /* the stream covers +-1 filters alone and beside multi-bit ones */
+    assert_true(pm1 > mixed);
+    assert_true(mixed > 0);
 }
 
 /* Edge cases the random generator rarely hits: all-extreme values, one

@@ -127,10 +127,23 @@ static void test_unsupported(void **state) {
     job.out_groups[0].bits = 9;
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "out_groups[0].bits"));
-    /* binary +-1 weights: two rows per filter, utilization counts one */
+    /* binary +-1 weights: one sign row per filter plus the shared
+     * all-ones row; the drain then takes Dm cycles per tile.  4x4 output
+     * (one pixel tile), 36 lanes per step, 4 steps packed into 9 words:
+     * rows 4 + 1 -> 2 row tiles of max(9, Nd = 4): 9 + 9 + 4 + 6 = 28. */
     job.out_groups[0].bits = 1;
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_OK);
-    assert_int_equal(pl->rows, 8);
+    assert_int_equal(pl->rows, 5);
+    assert_int_equal(pl->pm1, 1);
+    assert_int_equal(pl->mt, 2);
+    assert_int_equal(pl->tile_words, 9);
+    assert_int_equal(hn_array_nd(pl, &p), p.dm);
+    assert_int_equal(hn_cycles_run(pl, &p, 1), 28);
+    job.out_groups[0].bits = 2; /* 8 rows, two per drain cycle */
+    assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_OK);
+    assert_int_equal(pl->pm1, 0);
+    assert_int_equal(hn_array_nd(pl, &p), (p.dm + 1) / 2);
+    assert_int_equal(hn_cycles_run(pl, &p, 1), 26);
     job.out_groups[0] = (hn_hw_group){200, 4};
     assert_int_equal(hn_array_plan_job(&job, &p, pl), HN_ERR_UNSUPPORTED);
     assert_non_null(strstr(hn_error_msg(), "filters"));
@@ -184,6 +197,50 @@ static void test_pack(void **state) {
         assert_int_equal(img.a[i], 0u);
         assert_int_equal(img.a[8 + i], 0u);
     }
+    hn_array_image_free(&img);
+    hn_hwjob_free(&job);
+}
+
+/* The image of a job with +-1 filters, by hand: 1x1, ch0 @ 1 bit (value 1)
+ * and ch1 @ 2 bits (value 3); filters: f0 +-1 with
+ * w = (+1, -1), f1 2-bit w = (1, -1).  Sorted order ch1, ch0.  Rows:
+ *  row 0 the all-ones row: both lanes -> bits 0, 1;   {0,1,0,0}   = 0x100
+ *  row 1 f0's sign row (1 where w = -1): ch1 -> bit 0 (16); {1,1,1,0} = 0x380
+ *  row 2 f1 plane 1: ch1 -> bit 0 (32);        {1,1,0,1} = 0x301
+ *  row 3 f1 plane 0: both -> bits 0, 1 (48, 49); {1,0,1,1} = 0x281
+ * On the array (MSB-aligned codes, B = 2: ch0 counts 1 << 1 = 2): ones =
+ * 3 + 2 = 5, f0's sign row sums 3, so f0 = 5 - 2*3 = -1 = (+1)*2 + (-1)*3. */
+static void test_pack_pm1(void **state) {
+    (void)state;
+    hn_hw_group in[2] = {{1, 1}, {1, 2}}, out[2] = {{1, 1}, {1, 2}};
+    hn_hwjob job = make_job(1, 1, 0, 1, 1, 2, in, 2, out);
+    assert_int_equal(hn_hwjob_alloc(&job), HN_OK);
+    job.weights[0] = 1;  /* f0: ch0 */
+    job.weights[1] = -1; /* f0: ch1 */
+    job.weights[2] = 1;
+    job.weights[3] = -1;
+    job.acts[0] = 1;
+    job.acts[1] = 3;
+    hn_array_params p = hn_array_params_default();
+    static hn_array_plan pl;
+    assert_int_equal(hn_array_plan_job(&job, &p, &pl), HN_OK);
+    assert_int_equal(pl.pm1, 1);
+    assert_int_equal(pl.rows, 4);
+    assert_int_equal(pl.mt, 1);
+    hn_array_image img;
+    memset(&img, 0, sizeof img);
+    assert_int_equal(hn_array_pack_weights(&job, &p, &pl, &img), HN_OK);
+    assert_int_equal(img.w_wpw, 2);
+    assert_int_equal(img.w[0], 0x00010003u);
+    assert_int_equal(img.w[1], 0x00030001u);
+    assert_int_equal(img.m_wpw, 2);
+    /* row 3 straddles the two words: bit 30 and 0x281 >> 2 */
+    assert_int_equal(img.m[0], 0x100u | (0x380u << 10) | (0x301u << 20) | (1u << 30));
+    assert_int_equal(img.m[1], 0x281u >> 2);
+    int32_t acc[2];
+    assert_int_equal(hn_hwref_conv(&job, acc), HN_OK);
+    assert_int_equal(acc[0], -1);
+    assert_int_equal(acc[1], -1);
     hn_array_image_free(&img);
     hn_hwjob_free(&job);
 }
@@ -301,6 +358,7 @@ int main(void) {
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_resnet_layers),
         cmocka_unit_test(test_pack),
+        cmocka_unit_test(test_pack_pm1),
 #ifdef HN_HAVE_VERILATOR
         cmocka_unit_test(test_model_vs_rtl),
 #endif

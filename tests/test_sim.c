@@ -151,10 +151,16 @@ static void test_axi_kernel(void **state) {
     hn_rng r;
     hn_rng_seed(&r, 5, 17);
     uint64_t waits = 0;
+    int pm1 = 0;
     for (int t = 0; t < 9; t++) {
         hn_hwjob job;
         if (t < 8) {
             assert_int_equal(hn_hwjob_random(&r, 1, 8, 8, &job), HN_OK);
+            for (int g = 0; g < job.n_out_groups; g++)
+                if (job.out_groups[g].bits == 1) {
+                    pm1++; /* +-1 filters: one-row drain, shared ones row */
+                    break;
+                }
         } else {
             /* 64 channels @ 8 bits at 32x32: two buffer runs, two kernel
              * calls */
@@ -249,6 +255,7 @@ static void test_axi_kernel(void **state) {
         hn_hwjob_free(&job);
     }
     assert_true(waits > 0); /* some pixel tiles did wait for their activations */
+    assert_true(pm1 > 0);   /* and some jobs had +-1 filters */
 }
 
 int main(void) {

@@ -47,7 +47,9 @@ hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
     img->w = calloc((size_t)img->n_w * (size_t)img->w_wpw, sizeof *img->w);
     img->m = calloc((size_t)img->n_m * (size_t)img->m_wpw, sizeof *img->m);
     /* rows: filters in order, each filter's weight planes MSB first
-     * (hn_drain applies them Horner-style); row r -> (filter, plane) */
+     * (hn_drain applies them Horner-style); row r -> (filter, plane).  In
+     * a pm1 job row 0 is the all-ones row (filter -1) and a +-1 filter is
+     * its sign row alone (plane -1: bit set where w = -1). */
     int *row_f = malloc(sizeof(int) * (size_t)pl->rows);
     int *row_i = malloc(sizeof(int) * (size_t)pl->rows);
     int *fbits = malloc(sizeof(int) * (size_t)pl->c_out);
@@ -59,21 +61,39 @@ hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
     }
     for (int g = 0, f = 0; g < job->n_out_groups; g++)
         for (int i = 0; i < job->out_groups[g].n; i++)
-            fbits[f++] = job->out_groups[g].bits == 1 ? 2 : job->out_groups[g].bits;
-    for (int f = 0, r = 0; f < pl->c_out; f++)
+            fbits[f++] = job->out_groups[g].bits;
+    int r0 = 0;
+    if (pl->pm1) {
+        row_f[0] = -1;
+        row_i[0] = 0;
+        r0 = 1;
+    }
+    for (int f = 0, r = r0; f < pl->c_out; f++) {
+        if (fbits[f] == 1) {
+            row_f[r] = f;
+            row_i[r++] = -1;
+            continue;
+        }
         for (int i = fbits[f] - 1; i >= 0; i--, r++) {
             row_f[r] = f;
             row_i[r] = i;
         }
+    }
     for (int mt = 0; mt < pl->mt; mt++) {
         uint32_t *mw = img->m + (size_t)mt * img->m_wpw;
         for (int m = 0; m < p->dm; m++) {
             int r = mt * p->dm + m;
             if (r >= pl->rows) continue;
             int f = row_f[r], i = row_i[r];
-            uint32_t meta = (uint32_t)f | (uint32_t)(i == 0) << p->filt_w |
-                            (uint32_t)(i == fbits[f] - 1) << (p->filt_w + 1) |
-                            1u << (p->filt_w + 2);
+            /* {valid, first, last, filter}; the all-ones row is
+             * {0, 1, 0, 0}, a +-1 filter's row {1, 1, 1, f} */
+            uint32_t meta;
+            if (f < 0)
+                meta = 1u << (p->filt_w + 1);
+            else
+                meta = (uint32_t)f | (uint32_t)(i <= 0) << p->filt_w |
+                       (uint32_t)(i < 0 || i == fbits[f] - 1) << (p->filt_w + 1) |
+                       1u << (p->filt_w + 2);
             for (int b = 0; b < meta_w; b++)
                 if ((meta >> b) & 1u) set_bit(mw, m * meta_w + b);
         }
@@ -82,13 +102,20 @@ hn_status hn_array_pack_weights(const hn_hwjob *job, const hn_array_params *p,
             for (int m = 0; m < p->dm; m++) {
                 int r = mt * p->dm + m;
                 if (r >= pl->rows) continue;
-                const int32_t *wf = job->weights + (size_t)row_f[r] * K;
+                const int32_t *wf =
+                    row_f[r] < 0 ? NULL : job->weights + (size_t)row_f[r] * K;
                 for (int l = 0; l < p->dk; l++) {
                     int q, st;
                     if (!lane_pos(pl, p->dk, kk, c, l, &st, &q)) continue;
                     int ch = pl->order[q / kk], kpos = q % kk;
-                    uint32_t w = (uint32_t)wf[(size_t)ch * kk + kpos];
-                    if ((w >> row_i[r]) & 1u) set_bit(ww, m * p->dk + l);
+                    int bit;
+                    if (!wf) {
+                        bit = 1;
+                    } else {
+                        int32_t w = wf[(size_t)ch * kk + kpos];
+                        bit = row_i[r] < 0 ? w < 0 : (int)(((uint32_t)w >> row_i[r]) & 1u);
+                    }
+                    if (bit) set_bit(ww, m * p->dk + l);
                 }
             }
         }

@@ -40,7 +40,7 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
         job->n_out_groups < 1 || job->n_out_groups > HN_HW_MAX_GROUPS)
         return hn_fail(HN_ERR_INVAL, "job: group counts %d/%d outside 1..%d",
                        job->n_in_groups, job->n_out_groups, HN_HW_MAX_GROUPS);
-    int c_in = 0, c_out = 0, rows = 0, ba = 0;
+    int c_in = 0, c_out = 0, rows = 0, ba = 0, pm1 = 0;
     for (int g = 0; g < job->n_out_groups; g++) {
         const hn_hw_group *G = &job->out_groups[g];
         if (G->n < 1)
@@ -51,10 +51,13 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
                            "array supports weight bits 1..%d", g, G->bits,
                            p->wbits_max);
         c_out += G->n;
-        /* binary +-1 weights run as 2-bit two's complement (+1 = 01,
-         * -1 = 11): two planes for one bit of weight information */
-        rows += G->n * (G->bits == 1 ? 2 : G->bits);
+        /* a binary +-1 filter is one row, its sign plane: as 2-bit two's
+         * complement (+1 = 01, -1 = 11) its plane 0 is all ones, the same
+         * for every such filter, so one shared row computes it */
+        rows += G->n * G->bits;
+        if (G->bits == 1) pm1 = 1;
     }
+    rows += pm1;
     for (int g = 0; g < job->n_in_groups; g++) {
         const hn_hw_group *G = &job->in_groups[g];
         if (G->n < 1)
@@ -88,6 +91,7 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
     plan->out_w = out_w;
     plan->pixels = out_h * out_w;
     plan->rows = rows;
+    plan->pm1 = pm1;
     plan->mt = ceil_div(rows, p->dm);
     plan->pt = ceil_div(plan->pixels, p->dn);
     plan->ba = ba;
@@ -177,15 +181,20 @@ long hn_array_act_addr(const hn_array_plan *plan, int lp, int s, int c) {
     return ((long)lp * plan->ba + s) * plan->kw + c;
 }
 
+int hn_array_nd(const hn_array_plan *plan, const hn_array_params *p) {
+    return plan->pm1 ? p->dm : (p->dm + 1) / 2;
+}
+
 /* One run: the first tile's words issue from the cycle after start; every
  * later tile ends max(T, Nd) cycles after the previous one (hn_drain
- * retires two rows per cycle: Nd = ceil(Dm/2) cycles per tile); then 3
- * pipeline stages, the capture, Nd drain cycles, and the done pulse. */
+ * retires two rows per cycle, one in pm1 jobs: Nd = hn_array_nd cycles
+ * per tile); then 3 pipeline stages, the capture, Nd drain cycles, and the
+ * done pulse. */
 uint64_t hn_cycles_run(const hn_array_plan *plan, const hn_array_params *p,
                        int npt) {
     uint64_t T = (uint64_t)plan->tile_words;
     uint64_t tiles = (uint64_t)plan->mt * (uint64_t)npt;
-    uint64_t nd = (uint64_t)(p->dm + 1) / 2;
+    uint64_t nd = (uint64_t)hn_array_nd(plan, p);
     uint64_t per = T > nd ? T : nd;
     return T + (tiles - 1) * per + nd + 6;
 }
@@ -242,12 +251,14 @@ static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
  * (R_lp = edge of the write that completes pixel tile lp's activations;
  * f_0 = max(s + 2, R_0 + 1)), else e_{i-1} + 1, and its last at e_i =
  * max(f_i + T - 1, e_{i-1} + Nd) (the drain's gap); the pipeline captures
- * it at e_i + 4 and the drain writes row pair r at capture + r + 1; the
+ * it at e_i + 4 and the drain writes row pair r (row r in pm1 jobs) at
+ * capture + r + 1; the
  * core's done pulse is Nd + 1 after the last capture.  Without waits this
  * is hn_cycles_run.
  *
  * Store: filter f's word of pixel tile lp is written with the row pair of
- * its last row r_f (tile lp*mt + r_f/dm, pair (r_f % dm)/2).  The word's
+ * its last row r_f (tile lp*mt + r_f/dm, pair (r_f % dm)/2; in pm1 jobs
+ * the row itself, r_f % dm, counting the all-ones row 0).  The word's
  * first beat leaves 2 edges after its write (read the result RAM, present
  * it) or right after the previous word's last beat, its rb = Dn*32/data_w
  * beats back to back; write addresses are requested up front and never
@@ -302,7 +313,7 @@ static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
     }
     /* ---- run: tiles wait for their pixel tile's activations ---- */
     const uint64_t run_edge = desc_done + 1; /* S_RUN entered */
-    const uint64_t nd = ((uint64_t)p->dm + 1) / 2;
+    const uint64_t nd = (uint64_t)hn_array_nd(plan, p);
     const uint64_t t = (uint64_t)plan->tile_words;
     const uint64_t mt = (uint64_t)plan->mt;
     const uint64_t tiles = mt * (uint64_t)npt;
@@ -312,10 +323,10 @@ static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
     uint64_t e = 0, done_tiles = 0; /* end edge of tile done_tiles-1 */
     uint64_t prev = 0;              /* edge of the previous word's last beat */
     for (int lp = 0; lp < npt; lp++) {
-        uint64_t row = 0;
+        uint64_t row = (uint64_t)plan->pm1; /* row 0: the all-ones row */
         for (int g = 0; g < job->n_out_groups; g++)
             for (int n = 0; n < job->out_groups[g].n; n++) {
-                row += job->out_groups[g].bits == 1 ? 2 : (uint64_t)job->out_groups[g].bits;
+                row += (uint64_t)job->out_groups[g].bits;
                 const uint64_t last = row - 1;
                 const uint64_t tile = (uint64_t)lp * mt + last / (uint64_t)p->dm;
                 for (; done_tiles <= tile; done_tiles++) {
@@ -324,7 +335,8 @@ static uint64_t kernel_run(const hn_hwjob *job, const hn_array_plan *plan,
                     if (m == 0) f = max_u64(f, rdy[i / mt] + 1);
                     e = i == 0 ? f + t - 1 : max_u64(f + t - 1, e + nd);
                 }
-                const uint64_t wr = e + 4 + (last % (uint64_t)p->dm) / 2 + 1;
+                const uint64_t slot = last % (uint64_t)p->dm;
+                const uint64_t wr = e + 4 + (plan->pm1 ? slot : slot / 2) + 1;
                 const uint64_t first = max_u64(wr + 2, prev + 1);
                 prev = first + rb - 1;
             }

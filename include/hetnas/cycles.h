@@ -23,7 +23,7 @@ typedef struct hn_array_params {
     int dk;        /* binary lanes per dot-product unit (bits per word) */
     int acc_w;     /* unsigned partial-sum bits of a DPU */
     int wbits_max; /* weight bits supported: 1..wbits_max (<= 8); 1 = +-1
-                      weights, run as 2-bit values (two rows) */
+                      weights: one sign row each + a shared all-ones row */
     int abits_max; /* activation bits supported: 1..abits_max (<= 8) */
     int filt_w;    /* filter index bits: c_out <= 2^filt_w */
     int pt_w;      /* pixel tiles per run <= 2^pt_w */
@@ -39,8 +39,13 @@ hn_array_params hn_array_params_default(void);
 typedef struct hn_array_plan {
     int c_in, c_out, k;
     int out_h, out_w, pixels;
-    int rows;        /* sum over filters of b_w (2 for b_w = 1): one row per
-                        weight plane */
+    int rows;        /* one row per weight plane: sum over filters of b_w,
+                        plus the shared all-ones row when pm1 */
+    int pm1;         /* the job has binary +-1 filters: each is one sign row
+                        (1 where w = -1) and row 0 is an all-ones row whose
+                        sum the drain keeps per pixel tile (result =
+                        ones - 2*sign); the drain then retires one row per
+                        cycle (hn_array_nd) */
     int mt;          /* row tiles = ceil(rows / dm) */
     int pt;          /* pixel tiles = ceil(pixels / dn) */
     int ba;          /* activation planes = max b_a */
@@ -67,6 +72,10 @@ typedef struct hn_array_plan {
     int order[4096]; /* input channels sorted by bits, descending (stable) */
 } hn_array_plan;
 
+/* Drain cycles per tile: ceil(Dm/2) (two rows per cycle), Dm for pm1
+ * jobs (one row per cycle, so that each +-1 filter's one row can write its
+ * result). */
+int hn_array_nd(const hn_array_plan *plan, const hn_array_params *p);
 /* Checks the job against the array (bits, sizes, buffer capacity,
  * accumulator width) and fills the plan; HN_ERR_UNSUPPORTED names the
  * field that the hardware cannot do.  Uses only the job's geometry and
@@ -77,7 +86,7 @@ hn_status hn_array_plan_job(const hn_hwjob *job, const hn_array_params *p,
 typedef struct hn_cycle_report {
     uint64_t cycles;      /* predicted RTL cycles (start to done, all runs) */
     uint64_t binary_macs; /* sum over filter/channel pairs of b_w*b_a * k*k*pixels
-                             (b_w = 1 counts 1: +-1 filters reach at most 0.5) */
+                             (b_w = 1 counts 1: a +-1 filter is one row) */
     double ideal_cycles;  /* binary_macs / (dm*dn*dk) */
     double utilization;   /* ideal_cycles / cycles */
 } hn_cycle_report;

@@ -13,7 +13,7 @@
 #define HN_HW_DN 16        /* columns: output pixels per tile */
 #define HN_HW_DK 16        /* binary lanes per dot-product unit */
 #define HN_HW_ACC_W 20     /* unsigned partial-sum bits of a DPU */
-#define HN_HW_WBITS_MAX 8  /* weight bits 1..8 (1 = +-1, run as two rows) */
+#define HN_HW_WBITS_MAX 8  /* weight bits 1..8 (1 = +-1: a sign row + a shared all-ones row) */
 #define HN_HW_BA_MAX 8     /* activation bits 1..8 */
 #define HN_HW_FILT_W 7     /* filter index bits: c_out <= 128 */
 #define HN_HW_PT_W 6       /* pixel tiles per run <= 64 */
@@ -46,7 +46,7 @@
 #define HN_REG_NC 0x50     /* nc[0..BA_MAX-1], 4 bytes apart */
 #define HN_REG_CYCLES 0x70 /* RO: core cycles of the last run */
 #define HN_REG_STATUS 0x74 /* RO: bit0 an AXI response was not OKAY */
-#define HN_REG_PACKED 0x7C /* bit0 packed-step schedule (docs/hardware.md) */
+#define HN_REG_PACKED 0x7C /* bit0 packed-step schedule, bit1 +-1 filters (shared all-ones row, one-row drain; docs/hardware.md) */
 #define HN_REG_SPLIT 0x80  /* split[s] (lane index) at bits [4s +: 4], s < BA_MAX */
 #define HN_REG_KCYCLES 0x78 /* RO: kernel cycles of the last call, ap_start accepted to done (load + run + store) */
 
